@@ -1,0 +1,3 @@
+"""inspector: speech-analytics quality inspection for Chinese customer-service hotlines."""
+
+__version__ = "0.1.0"

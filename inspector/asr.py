@@ -1,0 +1,233 @@
+"""Speech recognition with faster-whisper: speech regions of one channel in, timed words out.
+
+Only the speech regions are decoded: they are concatenated (with a short gap so that words of
+different turns are not glued together) and their word timestamps are mapped back to the file's
+time. Model, device, compute type, threads and decoding options all come from ``AsrSettings``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.transcribe import Segment
+from faster_whisper.transcribe import Word as WhisperWord
+
+from inspector.lexicon import Vocabulary
+from inspector.models import ensure_whisper_model
+from inspector.settings import AsrSettings
+from inspector.textnorm import clean_text
+from inspector.timeline import Span
+from inspector.transcript import Word
+
+SAMPLE_RATE = 16000
+# Whisper hallucinations on noise/hold music that are never real hotline speech.
+_HALLUCINATIONS = ("字幕", "订阅", "点赞", "谢谢观看", "请不吝", "明镜", "by索兰娅")
+
+WHISPER_LANGUAGE = {"zh": "zh", "yue": "yue", "en": "en", "auto": None}
+
+
+@dataclass(frozen=True)
+class RecognizedWord:
+    """A word as recognized: raw text from the model and the cleaned display form."""
+
+    word: Word
+    raw: str
+
+
+class _TimeMap:
+    """Maps times in the concatenated speech audio back to times in the original channel."""
+
+    def __init__(self, regions: Sequence[Span], gap_s: float) -> None:
+        self.concat_starts: list[float] = []
+        self.regions = list(regions)
+        position = 0.0
+        for region in self.regions:
+            self.concat_starts.append(position)
+            position += region.duration + gap_s
+
+    def to_original(self, t: float, region_index: int) -> float:
+        region = self.regions[region_index]
+        offset = min(max(t - self.concat_starts[region_index], 0.0), region.duration)
+        return region.start + offset
+
+    def region_of(self, t: float) -> int:
+        """The region a word starting at ``t`` belongs to. A start inside the silent gap after a
+        region belongs to the next region: whisper tends to time word starts early."""
+        index = max(0, bisect.bisect_right(self.concat_starts, t) - 1)
+        in_gap = t > self.concat_starts[index] + self.regions[index].duration
+        return index + 1 if in_gap and index + 1 < len(self.regions) else index
+
+
+def concatenate(audio: np.ndarray, regions: Sequence[Span], gap_s: float) -> np.ndarray:
+    gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
+    pieces: list[np.ndarray] = []
+    for region in regions:
+        if pieces:
+            pieces.append(gap)
+        pieces.append(audio[int(region.start * SAMPLE_RATE) : int(region.end * SAMPLE_RATE)])
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+
+class Recognizer:
+    """A loaded Whisper model plus the decoding options and domain bias. Load once, reuse."""
+
+    def __init__(self, settings: AsrSettings, models_dir: Path, vocabulary: Vocabulary) -> None:
+        self.settings = settings
+        folder = ensure_whisper_model(settings.model, models_dir)
+        workers = max(1, settings.workers)
+        self.model = WhisperModel(
+            str(folder),
+            device=settings.device,
+            compute_type=settings.compute_type,
+            cpu_threads=max(1, settings.cpu_threads // workers),
+            num_workers=workers,
+        )
+        self.prompt = vocabulary.prompt if settings.bias else ""
+        self.hotwords = (
+            " ".join(vocabulary.hotwords) if settings.bias and settings.use_hotwords and vocabulary.hotwords else None
+        )
+
+    def _decode(self, piece: np.ndarray, language: str) -> list[Segment]:
+        segments, _info = self.model.transcribe(
+            piece,
+            language=WHISPER_LANGUAGE[language],
+            task="transcribe",
+            beam_size=self.settings.beam_size,
+            best_of=self.settings.best_of,
+            temperature=self.settings.temperatures,
+            compression_ratio_threshold=self.settings.compression_ratio_threshold,
+            repetition_penalty=self.settings.repetition_penalty,
+            no_repeat_ngram_size=self.settings.no_repeat_ngram_size,
+            condition_on_previous_text=self.settings.condition_on_previous_text,
+            no_speech_threshold=self.settings.no_speech_threshold,
+            initial_prompt=self.prompt or None,
+            hotwords=self.hotwords,
+            word_timestamps=True,
+            vad_filter=False,
+        )
+        return [seg for seg in segments if not any(h in seg.text for h in _HALLUCINATIONS)]
+
+    @staticmethod
+    def _word(w: WhisperWord, start: float, end: float) -> RecognizedWord | None:
+        text = clean_text(w.word)
+        if not text:
+            return None
+        return RecognizedWord(Word(start, max(start, end), text, float(w.probability)), w.word)
+
+    def transcribe(self, audio: np.ndarray, regions: Sequence[Span], language: str) -> list[RecognizedWord]:
+        """Words spoken in ``regions`` of ``audio`` (16 kHz mono), in file time, in order.
+
+        Whisper sometimes stops early in a window and skips the rest of its speech. Regions left
+        (almost) without words are therefore decoded again on their own, so speech that VAD found is
+        never silently dropped.
+        """
+        if not regions:
+            return []
+        words = self._transcribe_concatenated(audio, regions, language)
+        for region in under_covered(regions, words, self.settings.min_chars_per_s):
+            retry = self._transcribe_concatenated(audio, [region], language)
+            inside = [w for w in words if region.start <= w.word.middle < region.end]
+            if len("".join(w.word.text for w in retry)) > len("".join(w.word.text for w in inside)):
+                words = [w for w in words if w not in inside] + retry
+        return drop_repetition_loops(sorted(words, key=lambda w: w.word.start))
+
+    def _transcribe_concatenated(
+        self, audio: np.ndarray, regions: Sequence[Span], language: str
+    ) -> list[RecognizedWord]:
+        time_map = _TimeMap(regions, self.settings.region_gap_s)
+        raw = [w for seg in self._decode(concatenate(audio, regions, self.settings.region_gap_s), language)
+               for w in seg.words or []]
+        indices = [time_map.region_of(w.start) for w in raw]
+        # The gap between regions is silence, so two words aligned back to back across it are
+        # misaligned: whisper times word starts early, so the first belongs to the next region.
+        for i in range(len(raw) - 1):
+            if indices[i] < indices[i + 1] and raw[i + 1].start - raw[i].end < 0.1:
+                indices[i] = indices[i + 1]
+        words: list[RecognizedWord] = []
+        for w, index in zip(raw, indices, strict=True):
+            rw = self._word(w, time_map.to_original(w.start, index), time_map.to_original(w.end, index))
+            if rw:
+                words.append(rw)
+        return words
+
+    def transcribe_channels(
+        self, channels: Sequence[tuple[np.ndarray, Sequence[Span]]], language: str
+    ) -> list[list[RecognizedWord]]:
+        """Transcribe each (audio, regions) channel; all model workers are kept busy: channels run
+        concurrently, and a lone channel is cut into consecutive groups of regions that run
+        concurrently (each group is decoded on its own, so nothing is lost at the cut)."""
+        workers = max(1, self.settings.workers)
+        groups_per_channel = workers if len(channels) == 1 else 1
+        jobs: list[tuple[int, np.ndarray, list[Span]]] = []
+        for index, (audio, regions) in enumerate(channels):
+            for group in split_regions(regions, groups_per_channel):
+                jobs.append((index, audio, group))
+        results: list[list[RecognizedWord]] = [[] for _ in channels]
+        if len(jobs) <= 1 or workers == 1:
+            outputs = [self.transcribe(a, r, language) for _, a, r in jobs]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                outputs = list(pool.map(lambda job: self.transcribe(job[1], job[2], language), jobs))
+        for (index, _, _), words in zip(jobs, outputs, strict=True):
+            results[index].extend(words)
+        return results
+
+
+def split_regions(regions: Sequence[Span], parts: int) -> list[list[Span]]:
+    """Cut time-ordered regions into at most ``parts`` consecutive groups of similar speech time."""
+    regions = list(regions)
+    if parts <= 1 or len(regions) < 2:
+        return [regions] if regions else []
+    total = sum(r.duration for r in regions)
+    groups: list[list[Span]] = [[]]
+    done = 0.0
+    for region in regions:
+        if groups[-1] and done >= total * len(groups) / parts and len(groups) < parts:
+            groups.append([])
+        groups[-1].append(region)
+        done += region.duration
+    return groups
+
+
+def under_covered(regions: Sequence[Span], words: Sequence[RecognizedWord], min_chars_per_s: float) -> list[Span]:
+    """Speech regions (of at least 0.6 s) holding fewer recognized characters than expected."""
+    starts = [w.word.middle for w in words]
+    out: list[Span] = []
+    for region in regions:
+        if region.duration < 0.6:
+            continue
+        lo, hi = bisect.bisect_left(starts, region.start), bisect.bisect_left(starts, region.end)
+        chars = sum(len(w.word.text) for w in words[lo:hi])
+        if chars < min_chars_per_s * region.duration:
+            out.append(region)
+    return out
+
+
+_LOOP = re.compile(r"(.{2,6}?)\1{2,}|(.)\2{2,}")
+
+
+def drop_repetition_loops(words: Sequence[RecognizedWord]) -> list[RecognizedWord]:
+    """Remove whisper's decoding loops (证证证…, 维修维修维修): a unit of 1-6 characters repeated three or
+    more times in a row keeps only its first occurrence."""
+    text = "".join(w.word.text for w in words)
+    drop = np.zeros(len(text), dtype=bool)
+    for match in _LOOP.finditer(text):
+        unit = len(match.group(1) or match.group(2))
+        drop[match.start() + unit : match.end()] = True
+    if not drop.any():
+        return list(words)
+    out: list[RecognizedWord] = []
+    position = 0
+    for w in words:
+        n = len(w.word.text)
+        if not drop[position : position + n].all():
+            out.append(w)
+        position += n
+    return out

@@ -1,0 +1,146 @@
+"""Command line: ``inspector transcribe``, ``inspector eval``, ``inspector models``.
+
+User errors (bad audio, bad rule files, bad references) end as one line on stderr and a non-zero
+exit code; they are turned into that line here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import InspectorError
+from inspector.settings import Settings
+
+EXIT_USER_ERROR = 2
+EXIT_SOME_FAILED = 1
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if getattr(args, "rules", None):
+        settings.rules_dir = Path(args.rules)
+    if getattr(args, "no_bias", False):
+        settings.asr.bias = False
+    if getattr(args, "model", None):
+        settings.asr.model = args.model
+    return settings
+
+
+def _progress(quiet: bool) -> Callable[[str], None] | None:
+    if quiet:
+        return None
+    return lambda message: print(message, file=sys.stderr, flush=True)
+
+
+def _add_speech_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--language", choices=["zh", "yue", "en", "auto"], default="zh", help="识别语言（默认 zh）")
+    p.add_argument("--agent-channel", choices=["left", "right", "auto"], default=None,
+                   help="双声道录音中坐席所在声道（默认取配置，出厂为 left）")
+    p.add_argument("--speakers", type=int, default=None, help="单声道录音的说话人数（默认 2）")
+    p.add_argument("--rules", default=None, help="规则目录（默认 rules/）")
+    p.add_argument("--model", default=None, help="whisper-base 或 CTranslate2 Whisper 模型目录")
+    p.add_argument("--no-bias", action="store_true", help="不使用规则文件中的领域词汇偏置识别")
+    p.add_argument("-q", "--quiet", action="store_true", help="不在 stderr 输出进度")
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from inspector.pipeline import SpeechPipeline
+    from inspector.transcript import to_text
+
+    settings = _settings(args)
+    pipeline = SpeechPipeline(settings)
+    failed = 0
+    for file in args.files:
+        try:
+            transcript = pipeline.transcribe(
+                file,
+                language=args.language,
+                agent_channel=args.agent_channel,
+                speakers=args.speakers,
+                progress=_progress(args.quiet),
+            )
+        except InspectorError as err:
+            failed += 1
+            print(f"错误：{err}", file=sys.stderr)
+            if args.format == "json":
+                print(json.dumps({"file": file, "error": {"code": err.code, "message": str(err)}},
+                                 ensure_ascii=False), flush=True)
+            continue
+        if args.format == "json":
+            print(json.dumps(transcript.to_dict(words=args.words), ensure_ascii=False), flush=True)
+        else:
+            print(to_text(transcript) + "\n", flush=True)
+    return EXIT_SOME_FAILED if failed else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from inspector.evaluate import evaluate_dir, format_report, report_to_dict
+    from inspector.pipeline import SpeechPipeline
+
+    settings = _settings(args)
+    pipeline = SpeechPipeline(settings)
+    progress = _progress(args.quiet)
+
+    def transcribe(path: Path) -> Any:
+        return pipeline.transcribe(path, language=args.language, agent_channel=args.agent_channel,
+                                   speakers=args.speakers, progress=progress)
+
+    report = evaluate_dir(Path(args.directory), transcribe, list(pipeline.vocabulary.phrases))
+    if args.format == "json":
+        print(json.dumps(report_to_dict(report), ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from inspector.models import ensure_whisper_model
+
+    settings = _settings(args)
+    folder = ensure_whisper_model(settings.asr.model, settings.models_dir)
+    print(folder)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inspector", description="物业客服通话智能质检")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("transcribe", help="转写录音并区分坐席/客户")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", choices=["json", "text"], default="text")
+    p.add_argument("--words", action="store_true", help="JSON 中包含逐字时间戳")
+    _add_speech_options(p)
+    p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("eval", help="在带标注的目录上评测转写与说话人分离")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    _add_speech_options(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("models", help="离线组装并校验模型，打印模型目录")
+    p.add_argument("--model", default=None)
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InspectorError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

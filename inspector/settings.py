@@ -1,0 +1,110 @@
+"""The one settings object. Values come from (highest first): explicit arguments, environment
+variables ``INSPECTOR_*`` (nested with ``__``, e.g. ``INSPECTOR_ASR__MODEL``), a TOML settings file
+(``INSPECTOR_SETTINGS_FILE`` or ``./inspector.toml``), then the defaults below.
+
+No other module reads the environment: settings are loaded once and passed down.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class AudioSettings(BaseModel):
+    max_duration_s: float = Field(7200.0, gt=0, description="Longest recording accepted (default 2 h).")
+    max_bytes: int = Field(1024 * 1024 * 1024, gt=0, description="Largest file accepted.")
+    # Peak below this level (dBFS) counts as a silent recording.
+    silence_dbfs: float = -60.0
+
+
+class AsrSettings(BaseModel):
+    # "whisper-base" is assembled offline from registry packages; anything else is a path to a
+    # CTranslate2 Whisper model folder (e.g. a local large-v3 conversion).
+    model: str = "whisper-base"
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = Field(2, ge=1)
+    # Channels / chunks transcribed concurrently (each with cpu_threads // workers threads).
+    workers: int = Field(2, ge=1)
+    beam_size: int = Field(5, ge=1)
+    best_of: int = Field(1, ge=1)
+    # Greedy/beam first; on a repetition loop or low confidence, fall back to sampling.
+    temperatures: list[float] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    compression_ratio_threshold: float = 2.0
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+    use_hotwords: bool = True
+    # Silence put between concatenated speech regions, so turns are not glued together.
+    region_gap_s: float = Field(0.3, ge=0.0)
+    # A speech region with fewer recognized characters per second than this is decoded again alone
+    # (Mandarin runs at 3-6 characters per second; whisper sometimes skips the end of a window).
+    min_chars_per_s: float = Field(1.5, ge=0.0)
+    # Hallucination guards: see README (drops whole utterances when True).
+    condition_on_previous_text: bool = False
+    no_speech_threshold: float = 0.6
+    # Domain biasing from the rule files' vocabulary (prompt + hotwords); off = no prompt at all.
+    bias: bool = True
+
+
+class VadSettings(BaseModel):
+    threshold: float = 0.5
+    min_speech_ms: int = 250
+    min_silence_ms: int = 500
+    speech_pad_ms: int = 200
+
+
+class DiarizationSettings(BaseModel):
+    agent_channel: Literal["left", "right", "auto"] = "left"
+    speakers: int = Field(2, ge=1, le=8)
+    backend: Literal["embedding", "pyannote"] = "embedding"
+    # For the pyannote backend: a local folder holding a pipeline (config.yaml + weights).
+    pyannote_pipeline: Path | None = None
+    window_s: float = 1.5
+    step_s: float = 0.5
+    # Two channels whose correlation is above this are treated as one mono recording.
+    mono_correlation: float = 0.98
+
+
+class UtteranceSettings(BaseModel):
+    # A pause longer than this inside one speaker's speech starts a new utterance.
+    max_pause_s: float = 1.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="INSPECTOR_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    models_dir: Path = PROJECT_ROOT / "models"
+    rules_dir: Path = PROJECT_ROOT / "rules"
+    data_dir: Path = PROJECT_ROOT / "data"
+    language: Literal["zh", "yue", "en", "auto"] = "zh"
+    audio: AudioSettings = AudioSettings()
+    asr: AsrSettings = AsrSettings()
+    vad: VadSettings = VadSettings()
+    diarization: DiarizationSettings = DiarizationSettings()
+    utterances: UtteranceSettings = UtteranceSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("INSPECTOR_SETTINGS_FILE", "inspector.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
