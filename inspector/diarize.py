@@ -2,7 +2,7 @@
 
 Backends share one interface, ``Diarizer``: 16 kHz mono audio plus its speech regions in, speaker
 turns out. The default, ``EmbeddingDiarizer``, runs offline on weights shipped inside a registry
-package (the GE2E encoder in ``resemblyzer``): 1.5 s windows every 0.5 s inside speech -> speaker
+package (the GE2E encoder, see ``inspector.embeddings``): 1.5 s windows every 0.5 s inside speech -> speaker
 embeddings -> spectral clustering -> per-frame votes -> turns. ``PyannoteDiarizer`` runs a
 pyannote.audio pipeline from a local folder for users who have its weights.
 """
@@ -13,10 +13,11 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from inspector.embeddings import SpeakerEncoder, mel_frames, normalize_volume
 from inspector.errors import ModelError
 from inspector.settings import DiarizationSettings
 from inspector.timeline import Span
@@ -88,30 +89,23 @@ class EmbeddingDiarizer:
 
     def __init__(self, settings: DiarizationSettings) -> None:
         self.settings = settings
-        self._encoder: Any = None
+        self._encoder: SpeakerEncoder | None = None
 
     @property
-    def encoder(self) -> Any:  # a torch module, imported lazily
+    def encoder(self) -> SpeakerEncoder:
         if self._encoder is None:
-            from resemblyzer import VoiceEncoder
-
-            self._encoder = VoiceEncoder("cpu", verbose=False)
+            self._encoder = SpeakerEncoder("cpu")
         return self._encoder
 
     def embed(self, audio: np.ndarray, windows: Sequence[Span]) -> np.ndarray:
-        import torch
-        from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
-
-        mel = wav_to_mel_spectrogram(normalize_volume(audio, -30, increase_only=True))
+        mel = mel_frames(normalize_volume(audio))
         n = round(self.settings.window_s / FRAME_S)
         batch = np.zeros((len(windows), n, mel.shape[1]), dtype=np.float32)
         for i, w in enumerate(windows):
             first = min(int(w.start / FRAME_S), max(0, mel.shape[0] - n))
             piece = mel[first : first + n]
             batch[i, : len(piece)] = piece
-        with torch.inference_mode():
-            out = [self.encoder(torch.from_numpy(batch[i : i + 128])).numpy() for i in range(0, len(batch), 128)]
-        return np.concatenate(out) if out else np.zeros((0, 256), dtype=np.float32)
+        return self.encoder.embed(batch)
 
     @staticmethod
     def cluster(embeddings: np.ndarray, speakers: int) -> np.ndarray:
