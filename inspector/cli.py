@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from inspector.errors import InspectorError
 from inspector.settings import Settings
 
@@ -136,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except InspectorError as err:
         print(f"错误：{err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except ValidationError as err:
+        fields = "；".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors())
+        print(f"错误：配置无效（环境变量 INSPECTOR_* 或 inspector.toml）：{fields}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)

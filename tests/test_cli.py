@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import wave
@@ -14,9 +15,10 @@ import pytest
 from inspector.cli import build_parser
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "inspector.cli", *args], capture_output=True, text=True, timeout=600, cwd=cwd
+        [sys.executable, "-m", "inspector.cli", *args],
+        capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})},
     )
 
 
@@ -92,3 +94,9 @@ def test_usage_errors(argv: list[str]):
     with pytest.raises(SystemExit) as info:
         build_parser().parse_args(argv)
     assert info.value.code == 2
+
+
+def test_invalid_setting_is_one_line(samples_dir: Path):
+    result = run("models", env={"INSPECTOR_ASR__CPU_THREADS": "zero"})
+    assert result.returncode == 2
+    assert "asr.cpu_threads" in result.stderr and "Traceback" not in result.stderr
