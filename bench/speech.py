@@ -16,11 +16,16 @@ import sys
 import time
 from pathlib import Path
 
+from inspector.audio import probe
 from inspector.pipeline import SpeechPipeline
 from inspector.settings import PROJECT_ROOT, Settings
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".flac"}
 STAGES = ("decode_s", "vad_s", "diarize_s", "asr_s", "total_s")
+
+
+def _layout_key(path: Path) -> int:
+    return probe(path, Settings().audio).channels
 
 
 def main() -> int:
@@ -33,7 +38,9 @@ def main() -> int:
     t = time.perf_counter()
     pipeline = SpeechPipeline(Settings())
     load_s = time.perf_counter() - t
-    pipeline.transcribe(files[0], progress=None)  # warm-up: lazy model parts, caches
+    # Warm-up on one stereo and one mono file: lazy model parts (speaker encoder, librosa's JIT).
+    for path in {_layout_key(p): p for p in reversed(files)}.values():
+        pipeline.transcribe(path)
     print(f"cpus={os.cpu_count()} model load {load_s:.2f}s; threads={pipeline.settings.asr.cpu_threads}")
 
     sums: dict[str, dict[str, float]] = {}

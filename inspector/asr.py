@@ -8,10 +8,13 @@ time. Model, device, compute type, threads and decoding options all come from ``
 from __future__ import annotations
 
 import bisect
+import math
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +97,9 @@ class Recognizer:
             " ".join(vocabulary.hotwords) if settings.bias and settings.use_hotwords and vocabulary.hotwords else None
         )
 
-    def _decode(self, piece: np.ndarray, language: str) -> list[Segment]:
+    def _decode(
+        self, piece: np.ndarray, language: str, on_segment: Callable[[float], None] | None = None
+    ) -> list[Segment]:
         segments, _info = self.model.transcribe(
             piece,
             language=WHISPER_LANGUAGE[language],
@@ -112,7 +117,13 @@ class Recognizer:
             word_timestamps=True,
             vad_filter=False,
         )
-        return [seg for seg in segments if not any(h in seg.text for h in _HALLUCINATIONS)]
+        kept: list[Segment] = []
+        for seg in segments:  # a lazy generator: decoding happens as we iterate
+            if on_segment is not None:
+                on_segment(seg.end)
+            if not any(h in seg.text for h in _HALLUCINATIONS):
+                kept.append(seg)
+        return kept
 
     @staticmethod
     def _word(w: WhisperWord, start: float, end: float) -> RecognizedWord | None:
@@ -121,7 +132,13 @@ class Recognizer:
             return None
         return RecognizedWord(Word(start, max(start, end), text, float(w.probability)), w.word)
 
-    def transcribe(self, audio: np.ndarray, regions: Sequence[Span], language: str) -> list[RecognizedWord]:
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        regions: Sequence[Span],
+        language: str,
+        on_segment: Callable[[float], None] | None = None,
+    ) -> list[RecognizedWord]:
         """Words spoken in ``regions`` of ``audio`` (16 kHz mono), in file time, in order.
 
         Whisper sometimes stops early in a window and skips the rest of its speech. Regions left
@@ -130,7 +147,7 @@ class Recognizer:
         """
         if not regions:
             return []
-        words = self._transcribe_concatenated(audio, regions, language)
+        words = self._transcribe_concatenated(audio, regions, language, on_segment)
         for region in under_covered(regions, words, self.settings.min_chars_per_s):
             retry = self._transcribe_concatenated(audio, [region], language)
             inside = [w for w in words if region.start <= w.word.middle < region.end]
@@ -139,11 +156,15 @@ class Recognizer:
         return drop_repetition_loops(sorted(words, key=lambda w: w.word.start))
 
     def _transcribe_concatenated(
-        self, audio: np.ndarray, regions: Sequence[Span], language: str
+        self,
+        audio: np.ndarray,
+        regions: Sequence[Span],
+        language: str,
+        on_segment: Callable[[float], None] | None = None,
     ) -> list[RecognizedWord]:
         time_map = _TimeMap(regions, self.settings.region_gap_s)
-        raw = [w for seg in self._decode(concatenate(audio, regions, self.settings.region_gap_s), language)
-               for w in seg.words or []]
+        piece = concatenate(audio, regions, self.settings.region_gap_s)
+        raw = [w for seg in self._decode(piece, language, on_segment) for w in seg.words or []]
         indices = [time_map.region_of(w.start) for w in raw]
         # The gap between regions is silence, so two words aligned back to back across it are
         # misaligned: whisper times word starts early, so the first belongs to the next region.
@@ -158,26 +179,65 @@ class Recognizer:
         return words
 
     def transcribe_channels(
-        self, channels: Sequence[tuple[np.ndarray, Sequence[Span]]], language: str
+        self,
+        channels: Sequence[tuple[np.ndarray, Sequence[Span]]],
+        language: str,
+        progress: Callable[[float], None] | None = None,
     ) -> list[list[RecognizedWord]]:
         """Transcribe each (audio, regions) channel; all model workers are kept busy: channels run
         concurrently, and a lone channel is cut into consecutive groups of regions that run
-        concurrently (each group is decoded on its own, so nothing is lost at the cut)."""
+        concurrently (each group is decoded on its own, so nothing is lost at the cut). Channels
+        or groups longer than ``max_chunk_s`` of speech are cut further."""
         workers = max(1, self.settings.workers)
-        groups_per_channel = workers if len(channels) == 1 else 1
         jobs: list[tuple[int, np.ndarray, list[Span]]] = []
         for index, (audio, regions) in enumerate(channels):
-            for group in split_regions(regions, groups_per_channel):
+            # Long recordings are cut into chunks of bounded speech time: the recognizer computes
+            # features for its whole input at once, so this bounds memory on a 2-hour call.
+            speech = sum(r.duration for r in regions)
+            parts = max(workers if len(channels) == 1 else 1, math.ceil(speech / self.settings.max_chunk_s))
+            for group in split_regions(regions, parts):
                 jobs.append((index, audio, group))
+        meter = ProgressMeter([speech_length(r, self.settings.region_gap_s) for _, _, r in jobs], progress)
+
+        def run(job_index: int) -> list[RecognizedWord]:
+            _, audio, regions = jobs[job_index]
+            return self.transcribe(audio, regions, language, partial(meter.update, job_index))
+
         results: list[list[RecognizedWord]] = [[] for _ in channels]
         if len(jobs) <= 1 or workers == 1:
-            outputs = [self.transcribe(a, r, language) for _, a, r in jobs]
+            outputs = [run(i) for i in range(len(jobs))]
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                outputs = list(pool.map(lambda job: self.transcribe(job[1], job[2], language), jobs))
+                outputs = list(pool.map(run, range(len(jobs))))
         for (index, _, _), words in zip(jobs, outputs, strict=True):
             results[index].extend(words)
         return results
+
+
+def speech_length(regions: Sequence[Span], gap_s: float) -> float:
+    """Seconds of concatenated speech audio that ``regions`` make."""
+    return sum(r.duration for r in regions) + gap_s * max(0, len(regions) - 1)
+
+
+class ProgressMeter:
+    """Adds up decoding progress of concurrent jobs; reports each further tenth of the work."""
+
+    def __init__(self, totals: Sequence[float], report: Callable[[float], None] | None) -> None:
+        self.total = max(sum(totals), 1e-9)
+        self.done = [0.0] * len(totals)
+        self.report = report
+        self.next_tenth = 1
+        self.lock = threading.Lock()
+
+    def update(self, job: int, seconds: float) -> None:
+        if self.report is None:
+            return
+        with self.lock:
+            self.done[job] = max(self.done[job], seconds)
+            fraction = min(1.0, sum(self.done) / self.total)
+            if fraction * 10 >= self.next_tenth:
+                self.next_tenth = int(fraction * 10) + 1
+                self.report(fraction)
 
 
 def split_regions(regions: Sequence[Span], parts: int) -> list[list[Span]]:

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from inspector.embeddings import SpeakerEncoder, mel_frames, normalize_volume
+from inspector.embeddings import SpeakerEncoder, mel_frames, volume_gain
 from inspector.errors import ModelError
 from inspector.settings import DiarizationSettings
 from inspector.timeline import Span
@@ -26,6 +26,7 @@ from inspector.transcript import Word
 SAMPLE_RATE = 16000
 FRAME_S = 0.01  # the encoder's mel hop
 MIN_TURN_S = 0.3
+EMBED_BATCH = 128
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,17 @@ def _windows(regions: Sequence[Span], window: float, step: float, duration: floa
             out.append(Span(t, t + window))
             t += step
         out.append(Span(region.end - window, region.end))
+    return out
+
+
+def _stretches(windows: Sequence[Span], max_s: float = 60.0) -> list[list[Span]]:
+    """Consecutive windows grouped while they overlap or touch, at most ``max_s`` long each."""
+    out: list[list[Span]] = []
+    for w in windows:
+        if out and w.start <= out[-1][-1].end and w.end - out[-1][0].start <= max_s:
+            out[-1].append(w)
+        else:
+            out.append([w])
     return out
 
 
@@ -98,14 +110,27 @@ class EmbeddingDiarizer:
         return self._encoder
 
     def embed(self, audio: np.ndarray, windows: Sequence[Span]) -> np.ndarray:
-        mel = mel_frames(normalize_volume(audio))
+        """Embeddings of ``windows`` (sorted). Mel features are computed per stretch of touching
+        windows, not for the whole file, so memory stays flat on a 2-hour recording."""
+        gain = volume_gain(audio)
         n = round(self.settings.window_s / FRAME_S)
-        batch = np.zeros((len(windows), n, mel.shape[1]), dtype=np.float32)
-        for i, w in enumerate(windows):
-            first = min(int(w.start / FRAME_S), max(0, mel.shape[0] - n))
-            piece = mel[first : first + n]
-            batch[i, : len(piece)] = piece
-        return self.encoder.embed(batch)
+        out: list[np.ndarray] = []
+        batch: list[np.ndarray] = []
+        for stretch in _stretches(windows):
+            first_sample = int(stretch[0].start * SAMPLE_RATE)
+            mel = mel_frames(audio[first_sample : int(stretch[-1].end * SAMPLE_RATE)] * gain)
+            for w in stretch:
+                first = round((w.start - stretch[0].start) / FRAME_S)
+                piece = np.zeros((n, mel.shape[1]), dtype=np.float32)
+                frames = mel[first : first + n]
+                piece[: len(frames)] = frames
+                batch.append(piece)
+                if len(batch) == EMBED_BATCH:
+                    out.append(self.encoder.embed(np.stack(batch)))
+                    batch = []
+        if batch:
+            out.append(self.encoder.embed(np.stack(batch)))
+        return np.concatenate(out) if out else np.zeros((0, 256), dtype=np.float32)
 
     @staticmethod
     def cluster(embeddings: np.ndarray, speakers: int) -> np.ndarray:
@@ -117,7 +142,8 @@ class EmbeddingDiarizer:
         model = SpectralClustering(
             n_clusters=speakers,
             affinity="nearest_neighbors",
-            n_neighbors=min(10, n - 1),
+            # Neighbourhood grows with the call so that the graph stays connected on long calls.
+            n_neighbors=min(max(10, n // 20), n - 1),
             random_state=0,
             assign_labels="kmeans",
         )

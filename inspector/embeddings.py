@@ -33,13 +33,18 @@ def weights_path() -> Path:
     return path
 
 
-def normalize_volume(audio: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.ndarray:
-    """Raise (never lower) the level to ``target_dbfs``, as the encoder was trained."""
+def volume_gain(audio: np.ndarray, target_dbfs: float = TARGET_DBFS) -> float:
+    """The factor that raises (never lowers) the level to ``target_dbfs``, as the encoder was trained."""
     rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
     if rms <= 0.0:
-        return audio
+        return 1.0
     change = target_dbfs - 20.0 * np.log10(rms)
-    return audio if change < 0 else (audio * (10.0 ** (change / 20.0))).astype(np.float32)
+    return 1.0 if change < 0 else float(10.0 ** (change / 20.0))
+
+
+def normalize_volume(audio: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.ndarray:
+    gain = volume_gain(audio, target_dbfs)
+    return audio if gain == 1.0 else (audio * gain).astype(np.float32)
 
 
 def mel_frames(audio: np.ndarray) -> np.ndarray:

@@ -3,8 +3,11 @@ and the phrases that mark a speaker as the agent (坐席) or the customer (客�
 
 Every ``*.yaml`` in the rules directory is read. A file with ``kind: vocabulary`` contributes its
 ``vocabulary`` and ``roles`` sections; rules (``rules:`` list) whose ``category`` is ``greeting`` or
-``self_id`` contribute their ``phrases`` as agent cues, so the phrases QA checks for and the phrases
-that identify the agent never drift apart.
+``self_id`` contribute their phrases as agent cues, so the phrases QA checks for and the phrases
+that identify the agent never drift apart. In a rule set (``kind: ruleset``, see
+``inspector.rules.schema``) those are the ``phrase: {phrases: [...]}`` lists anywhere in the rule's
+``when`` (outside ``not``); ``keywords`` are not cues, because generic words such as 你好 or 物业
+are said by customers too. Rule files are not validated here (``inspector.rules.loader`` does).
 """
 
 from __future__ import annotations
@@ -54,6 +57,24 @@ def _load_yaml(path: Path) -> Any:
         raise RuleFileError(path, f"YAML 语法错误：{exc}") from exc
 
 
+def _condition_phrases(cond: Any) -> list[Any]:
+    """The ``phrase.phrases`` lists of a ``when`` condition tree (not under ``not``), unvalidated."""
+    if isinstance(cond, list):
+        return [p for c in cond for p in _condition_phrases(c)]
+    if not isinstance(cond, dict):
+        return []
+    found: list[Any] = []
+    phrase = cond.get("phrase")
+    if isinstance(phrase, dict) and phrase.get("phrases") is not None:
+        found.append(phrase["phrases"])
+    for key in ("all", "any"):
+        found += _condition_phrases(cond.get(key))
+    after = cond.get("after")
+    if isinstance(after, dict):
+        found += _condition_phrases(after.get("then"))
+    return found
+
+
 def load_vocabulary(rules_dir: Path) -> Vocabulary:
     """Collect the vocabulary from every rule file under ``rules_dir`` (recursively, sorted)."""
     if not rules_dir.is_dir():
@@ -87,6 +108,8 @@ def load_vocabulary(rules_dir: Path) -> Vocabulary:
                 rule_id = str(rule.get("id", f"rules[{index}]"))
                 match = rule.get("match") if isinstance(rule.get("match"), dict) else rule
                 agent += _strings(match.get("phrases"), path, f"{rule_id}.phrases")
+                for phrases in _condition_phrases(rule.get("when")):
+                    agent += _strings(phrases, path, f"{rule_id}.when.phrase.phrases")
     return Vocabulary(
         prompt="".join(prompt_parts),
         hotwords=tuple(dict.fromkeys(hotwords)),

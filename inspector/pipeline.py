@@ -48,6 +48,10 @@ def choose_layout(decoded: audio_mod.DecodedAudio, mono_correlation: float) -> L
     return Layout(True, "双声道分轨：每个声道一个说话人")
 
 
+def _asr_progress(say: Progress) -> Callable[[float], None]:
+    return lambda fraction: say(f"识别进度 {fraction:.0%}")
+
+
 class SpeechPipeline:
     """Loaded models plus settings; ``transcribe(path)`` runs every stage on one file."""
 
@@ -115,7 +119,7 @@ class SpeechPipeline:
 
         t = time.perf_counter()
         per_channel = self.recognizer.transcribe_channels(
-            list(zip(decoded.channels[:2], regions, strict=True)), language
+            list(zip(decoded.channels[:2], regions, strict=True)), language, _asr_progress(say)
         )
         timings.asr_s = time.perf_counter() - t
 
@@ -146,7 +150,7 @@ class SpeechPipeline:
         say(f"语音检测完成：{len(regions)} 段，开始识别")
 
         t = time.perf_counter()
-        words = self.recognizer.transcribe_channels([(mono, regions)], language)[0]
+        words = self.recognizer.transcribe_channels([(mono, regions)], language, _asr_progress(say))[0]
         timings.asr_s = time.perf_counter() - t
 
         t = time.perf_counter()

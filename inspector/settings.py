@@ -51,6 +51,8 @@ class AsrSettings(BaseModel):
     # A speech region with fewer recognized characters per second than this is decoded again alone
     # (Mandarin runs at 3-6 characters per second; whisper sometimes skips the end of a window).
     min_chars_per_s: float = Field(1.5, ge=0.0)
+    # Speech seconds decoded in one piece; bounds the recognizer's memory on long recordings.
+    max_chunk_s: float = Field(300.0, gt=30.0)
     # Hallucination guards: see README (drops whole utterances when True).
     condition_on_previous_text: bool = False
     no_speech_threshold: float = 0.6

@@ -69,3 +69,18 @@ def test_under_covered_regions_are_found():
     words = [rw(0.5, 1.0, "您好这里是"), rw(1.0, 3.0, "阳光物业客服中心"), rw(5.2, 5.5, "嗯")]
     # 4 s of speech with 1 character is suspicious; the 0.4 s blip is too short to judge.
     assert under_covered(regions, words, 1.5) == [Span(5, 9)]
+
+
+def test_progress_meter_reports_each_tenth_once_across_jobs():
+    from inspector.asr import ProgressMeter, speech_length
+
+    assert speech_length([Span(0, 2), Span(5, 6)], 0.3) == pytest.approx(3.3)
+    seen: list[float] = []
+    meter = ProgressMeter([10.0, 10.0], seen.append)
+    meter.update(0, 1.0)  # 5 %
+    meter.update(1, 2.0)  # 15 %
+    meter.update(1, 2.5)  # still 17.5 %: nothing new
+    meter.update(0, 10.0)  # 62.5 %
+    meter.update(1, 10.0)  # 100 %
+    assert seen == [pytest.approx(0.15), pytest.approx(0.625), pytest.approx(1.0)]
+    ProgressMeter([1.0], None).update(0, 1.0)  # no callback: no-op

@@ -48,3 +48,14 @@ def test_speaker_of_words_by_overlap_nearest_and_smoothing():
     assert speaker_of_words(words, turns) == ["S1", "S1", "S1", "S1", "S1", "S2"]
     assert speaker_of_words(words[2:3], turns) == ["S2"]
     assert speaker_of_words(words, []) == ["S1"] * 6
+
+
+def test_stretches_group_touching_windows_and_cap_length():
+    from inspector.diarize import _stretches
+
+    wins = [Span(0, 1.5), Span(0.5, 2.0), Span(5.0, 6.5), Span(5.5, 7.0)]
+    assert _stretches(wins) == [wins[:2], wins[2:]]
+    long_run = [Span(i * 0.5, i * 0.5 + 1.5) for i in range(200)]
+    groups = _stretches(long_run, max_s=60.0)
+    assert all(g[-1].end - g[0].start <= 60.0 for g in groups)
+    assert sum(len(g) for g in groups) == 200
