@@ -6,9 +6,11 @@ import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from inspector.settings import VadSettings
-from inspector.timeline import Span
+from inspector.timeline import Span, merge
 
 SAMPLE_RATE = 16000
+# The VAD copies its input a few times over; a 2-hour channel is therefore read in pieces.
+PIECE_S = 600.0
 
 
 def speech_regions(audio: np.ndarray, settings: VadSettings) -> list[Span]:
@@ -23,5 +25,10 @@ def speech_regions(audio: np.ndarray, settings: VadSettings) -> list[Span]:
         # Whisper reads 30 s windows; shorter regions keep word timestamps anchored.
         max_speech_duration_s=25.0,
     )
-    chunks = get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)
-    return [Span(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+    piece = int(PIECE_S * SAMPLE_RATE)
+    regions: list[Span] = []
+    for offset in range(0, audio.size, piece):
+        chunks = get_speech_timestamps(audio[offset : offset + piece], options, sampling_rate=SAMPLE_RATE)
+        regions += [Span((offset + c["start"]) / SAMPLE_RATE, (offset + c["end"]) / SAMPLE_RATE) for c in chunks]
+    # Speech running across a piece boundary comes back as two touching regions: join them.
+    return merge(regions, gap=0.05) if audio.size > piece else regions

@@ -1,0 +1,27 @@
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+from inspector import vad
+from inspector.audio import decode
+from inspector.settings import AudioSettings, VadSettings
+
+
+def test_silence_has_no_regions():
+    assert vad.speech_regions(np.zeros(16000 * 3, dtype=np.float32), VadSettings()) == []
+    assert vad.speech_regions(np.zeros(0, dtype=np.float32), VadSettings()) == []
+
+
+def test_long_audio_read_in_pieces_gives_the_same_regions(monkeypatch, samples_dir: Path):
+    audio = decode(samples_dir / "call07_garbage_mono.wav", AudioSettings()).mono()
+    whole = vad.speech_regions(audio, VadSettings())
+    assert len(whole) >= 5
+    assert all(a.end <= b.start for a, b in pairwise(whole))
+    # Read in 7 s pieces: regions crossing a cut are joined again, and nothing is lost.
+    monkeypatch.setattr(vad, "PIECE_S", 7.0)
+    pieced = vad.speech_regions(audio, VadSettings())
+    speech = sum(r.duration for r in whole)
+    assert abs(sum(r.duration for r in pieced) - speech) < 0.1 * speech
+    assert abs(pieced[0].start - whole[0].start) < 0.3
+    assert abs(pieced[-1].end - whole[-1].end) < 0.3
