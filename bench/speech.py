@@ -16,11 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from inspector.audio import probe
+from inspector.audio import AUDIO_SUFFIXES, probe
 from inspector.pipeline import SpeechPipeline
 from inspector.settings import PROJECT_ROOT, Settings
 
-AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".flac"}
 STAGES = ("decode_s", "vad_s", "diarize_s", "asr_s", "total_s")
 
 

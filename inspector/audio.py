@@ -44,6 +44,8 @@ from inspector.settings import AudioSettings
 
 SAMPLE_RATE = 16000
 MIN_SOURCE_RATE = 4000
+# File name endings of the recordings the importers and tools look for.
+AUDIO_SUFFIXES = (".wav", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".flac")
 # Encoders pad (MP3, AAC priming): allow this much beyond max_duration_s while decoding.
 PADDING_GRACE_S = 1.0
 # Decoded audio shorter than this share of the declared duration is a truncated file.

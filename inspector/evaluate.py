@@ -32,11 +32,11 @@ from pyannote.core import Annotation, Segment, Timeline
 from pyannote.metrics.diarization import DiarizationErrorRate
 from rapidfuzz.distance import LCSseq, Levenshtein
 
+from inspector.audio import AUDIO_SUFFIXES
 from inspector.errors import EvaluationError
 from inspector.textnorm import normalize_for_cer
 from inspector.transcript import ROLES, Transcript, Utterance, format_time
 
-AUDIO_SUFFIXES = (".wav", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".flac")
 STAGES = ("decode", "vad", "diarize", "asr", "total")
 STAGE_NAMES_ZH = {"decode": "解码", "vad": "VAD", "diarize": "说话人分离", "asr": "识别", "total": "全流程"}
 DROP_WINDOW_S = 1.0

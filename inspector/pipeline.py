@@ -127,9 +127,7 @@ class SpeechPipeline:
         for name, words in zip(CHANNEL_NAMES, per_channel, strict=True):
             utterances += group_words(words, [name] * len(words), s.utterances.max_pause_s)
         configured = None if agent_channel == "auto" else agent_channel
-        decision = decide_roles(speech_by_speaker(utterances), self.vocabulary, configured)
-        if configured is None and decision.agent_speaker not in CHANNEL_NAMES:
-            decision = decide_roles(speech_by_speaker(utterances), self.vocabulary, "left")
+        decision = decide_roles(speech_by_speaker(utterances), self.vocabulary, configured, CHANNEL_NAMES[0])
         diarization = Diarization(
             method="channels",
             role_confidence=decision.confidence,

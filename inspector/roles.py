@@ -59,17 +59,19 @@ def decide_roles(
     speech: Mapping[str, Sequence[tuple[float, str]]],
     vocabulary: Vocabulary,
     configured_agent: str | None = None,
+    no_speech_agent: str = "S1",
 ) -> RoleDecision:
     """Pick the agent among ``speech``'s speakers (speaker -> [(start, text)]).
 
     With ``configured_agent`` (stereo with a configured agent channel) the configuration decides and
     the confidence says how far the content agrees with it (below 0.5: the content disagrees).
     Otherwise the speaker with the highest cue score is the agent; with no evidence, the first
-    speaker (the agent answers inbound calls) at confidence 0.5.
+    speaker (the agent answers inbound calls) at confidence 0.5; with no speech at all,
+    ``no_speech_agent``.
     """
     speakers = list(speech)
     if not speakers:
-        return RoleDecision(configured_agent or "S1", 0.5, ["没有识别到语音"])
+        return RoleDecision(configured_agent or no_speech_agent, 0.5, ["没有识别到语音"])
     if len(speakers) == 1:
         return RoleDecision(speakers[0], 0.5, ["只有一个说话人"])
     scores, found = cue_scores(speech, vocabulary)

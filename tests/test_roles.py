@@ -47,3 +47,9 @@ def test_single_speaker():
     decision = decide_roles({"S1": [(0.0, "您好")]}, VOCAB)
     assert decision.agent_speaker == "S1"
     assert decision.confidence == 0.5
+
+
+def test_no_speech_names_the_fallback_agent():
+    assert decide_roles({}, VOCAB).agent_speaker == "S1"
+    assert decide_roles({}, VOCAB, no_speech_agent="left").agent_speaker == "left"
+    assert decide_roles({}, VOCAB, configured_agent="right", no_speech_agent="left").agent_speaker == "right"
