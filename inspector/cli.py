@@ -1,4 +1,4 @@
-"""Command line: ``inspector transcribe``, ``inspector eval``, ``inspector models``.
+"""Command line: ``inspector transcribe``, ``analyze``, ``score``, ``eval``, ``models``.
 
 User errors (bad audio, bad rule files, bad references) end as one line on stderr and a non-zero
 exit code; they are turned into that line here and nowhere else.
@@ -80,6 +80,78 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return EXIT_SOME_FAILED if failed else 0
 
 
+def _print_analysis(analysis: Any, fmt: str) -> None:
+    from inspector.analysis import format_table, to_dict
+
+    if fmt == "json":
+        print(json.dumps(to_dict(analysis), ensure_ascii=False), flush=True)
+    else:
+        print(format_table(analysis) + "\n", flush=True)
+
+
+def _print_summary(analyses: list[Any], fmt: str) -> None:
+    """The per-agent summary table closes a table report (JSON output stays one object per line)."""
+    from inspector.analysis import agent_summary, format_summary
+
+    if fmt == "table" and analyses:
+        print(format_summary(agent_summary(analyses)), flush=True)
+
+
+def _report_failure(file: str, err: InspectorError, fmt: str) -> None:
+    print(f"错误：{err}", file=sys.stderr)
+    if fmt == "json":
+        print(json.dumps({"file": file, "error": {"code": err.code, "message": str(err)}}, ensure_ascii=False),
+              flush=True)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from inspector.analysis import UNKNOWN_AGENT, Analyzer
+    from inspector.pipeline import SpeechPipeline
+
+    settings = _settings(args)
+    if args.rules and Path(args.rules).is_file():
+        # --rules names one rule set: score with it, take the recognizer's vocabulary from its folder.
+        settings.rules_dir = Path(args.rules).parent
+    analyzer = Analyzer(settings, args.rules)  # rule errors end the run here, before any model loads
+    pipeline = SpeechPipeline(settings)
+    analyses: list[Any] = []
+    failed = 0
+    for file in args.files:
+        try:
+            analysis = analyzer.analyze_file(
+                file, pipeline, agent_id=args.agent_id or UNKNOWN_AGENT, language=args.language,
+                agent_channel=args.agent_channel, speakers=args.speakers, progress=_progress(args.quiet),
+            )  # fmt: skip
+        except InspectorError as err:
+            failed += 1
+            _report_failure(file, err, args.format)
+            continue
+        analyses.append(analysis)
+        _print_analysis(analysis, args.format)
+    _print_summary(analyses, args.format)
+    return EXIT_SOME_FAILED if failed else 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from inspector.analysis import UNKNOWN_AGENT, Analyzer, read_transcripts
+
+    analyzer = Analyzer(Settings(), args.rules)
+    analyses: list[Any] = []
+    failed = 0
+    for file in args.files:
+        for item in read_transcripts(file):
+            if isinstance(item, InspectorError):
+                failed += 1
+                _report_failure(file, item, args.format)
+                continue
+            agent_id = args.agent_id or item.agent_id or UNKNOWN_AGENT
+            analysis = analyzer.analyze_transcript(item.transcript, agent_id)
+            analyses.append(analysis)
+            _print_analysis(analysis, args.format)
+    _print_summary(analyses, args.format)
+    return EXIT_SOME_FAILED if failed else 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from inspector.evaluate import evaluate_dir, format_report, report_to_dict
     from inspector.pipeline import SpeechPipeline
@@ -119,6 +191,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--words", action="store_true", help="JSON 中包含逐字时间戳")
     _add_speech_options(p)
     p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("analyze", help="转写并质检录音：得分、检查项、扣分明细、话题、指标")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", choices=["table", "json"], default="table",
+                   help="table：逐通报告并在最后输出坐席汇总；json：每通一行 JSON")
+    p.add_argument("--agent-id", default=None, help="坐席工号（默认：未知）")
+    _add_speech_options(p)
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("score", help="不重新转写，对已保存的转写 JSON / JSONL 重新质检打分")
+    p.add_argument("files", nargs="+", metavar="TRANSCRIPT.json")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--agent-id", default=None, help="坐席工号（默认取分析 JSON 中的 agent_id，否则为未知）")
+    p.add_argument("--rules", default=None, help="规则文件或目录（默认 rules/）")
+    p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("eval", help="在带标注的目录上评测转写与说话人分离")
     p.add_argument("directory", metavar="DIR")

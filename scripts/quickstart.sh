@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/inspector transcribe samples/calls/*.wav --format text
+# Main job: transcribe + score every sample call; one report per call, then the per-agent summary.
+# The samples carry no agent id, so the summary has one row, 未知 (pass --agent-id to set one).
+.venv/bin/inspector analyze samples/calls/*.wav --format table

@@ -100,3 +100,45 @@ def test_invalid_setting_is_one_line(samples_dir: Path):
     result = run("models", env={"INSPECTOR_ASR__CPU_THREADS": "zero"})
     assert result.returncode == 2
     assert "asr.cpu_threads" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_score_rescores_a_stored_transcript(tmp_path: Path, samples_dir: Path):
+    stored = tmp_path / "call02.json"
+    stored.write_text((samples_dir / "call02_angry_stereo.json").read_text(encoding="utf-8"), encoding="utf-8")
+    result = run("score", str(stored), "--format", "json", "--agent-id", "A01")
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    data = json.loads(line)
+    assert data["agent_id"] == "A01" and data["topics"] == ["漏水/维修"]
+    assert data["checks"]["prohibited"] is True and data["score"]["alert"] == "red"
+    table = run("score", str(stored))
+    assert table.returncode == 0, table.stderr
+    assert "总分" in table.stdout and "扣分明细" in table.stdout and "坐席汇总" in table.stdout
+
+
+def test_score_malformed_file_is_one_line_and_others_still_run(tmp_path: Path, samples_dir: Path):
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"utterances": [', encoding="utf-8")
+    good = tmp_path / "good.json"
+    good.write_text((samples_dir / "call07_garbage_mono.json").read_text(encoding="utf-8"), encoding="utf-8")
+    result = run("score", str(bad), str(good), "--format", "json")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [error_line] = result.stderr.strip().splitlines()
+    assert error_line.startswith("错误：") and str(bad) in error_line and "JSON" in error_line
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert objects[0]["error"]["code"] == "invalid_transcript"
+    assert objects[1]["file"] == "call07_garbage_mono.wav" and "score" in objects[1]
+
+
+@pytest.mark.slow
+def test_analyze_sample_call_as_json(samples_dir: Path):
+    result = run("analyze", str(samples_dir / "call01_leak_stereo.wav"), "--format", "json", "-q")
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    data = json.loads(line)
+    assert list(data) == ["file", "agent_id", "duration_s", "utterances", "score", "checks", "hits", "emotion",
+                          "topics", "metrics", "ruleset"]  # fmt: skip
+    assert data["agent_id"] == "未知" and 0 <= data["score"]["total"] <= 100
+    assert {u["role"] for u in data["utterances"]} == {"agent", "customer"}
+    assert 0 < data["metrics"]["talk_ratio"] < 1

@@ -19,8 +19,8 @@ from pydantic_core import ErrorDetails
 from inspector.errors import RuleFileError
 from inspector.rules.schema import CONDITION_TAGS, RuleSet
 
-SKIPPED_KINDS = {"vocabulary"}
-KINDS = ("ruleset", "vocabulary")
+SKIPPED_KINDS = {"vocabulary", "emotion_lexicon"}
+KINDS = ("ruleset", "vocabulary", "emotion_lexicon")
 
 
 def _read(path: Path) -> tuple[Any, yaml.Node | None]:
