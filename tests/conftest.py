@@ -21,3 +21,15 @@ def speech_pipeline():  # a SpeechPipeline; imported lazily so unit tests stay l
     from inspector.pipeline import SpeechPipeline
 
     return SpeechPipeline(Settings())
+
+
+@pytest.fixture(scope="session")
+def sample_transcripts(speech_pipeline, samples_dir: Path) -> dict:
+    """Every sample call transcribed once by the real pipeline, by file name."""
+    from inspector.audio import AUDIO_SUFFIXES
+
+    return {
+        path.name: speech_pipeline.transcribe(path)
+        for path in sorted(samples_dir.iterdir())
+        if path.suffix in AUDIO_SUFFIXES
+    }
