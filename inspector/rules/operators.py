@@ -144,7 +144,7 @@ class PhraseOp:
                 if at >= 0:
                     out.append(_span_hit(u, at, at + len(phrase), f"命中话术「{phrase}」"))
                     continue
-                m = find_phrase(sylls, u.syllables, self.max_distance, self.min_fuzzy_syllables)
+                m = find_phrase(sylls, u.syllables, self.max_distance, self.min_fuzzy_syllables, u.syllable_set)
                 if m is not None:
                     heard = u.norm[m.start : m.end]
                     out.append(_span_hit(u, m.start, m.end, f"近音命中话术「{phrase}」（识别为「{heard}」）"))

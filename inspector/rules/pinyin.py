@@ -2,7 +2,7 @@
 
 Recognizers write homophones and near-homophones (工号 → 公号, 不便 → 不变, 理解 → 立见). A phrase
 is therefore compared as a sequence of syllables (``pypinyin.lazy_pinyin``, style NORMAL, one
-syllable per character), after folding the distinctions southern and noisy speech blurs:
+syllable per character, read per character), after folding the distinctions southern and noisy speech blurs:
 zh/z, ch/c, sh/s, n/l (initials) and an/ang, en/eng, in/ing (finals). On top of that an edit
 distance in syllables is allowed, but only for phrases long enough that one wrong syllable still
 leaves them unmistakable (``min_fuzzy_syllables``, default 4): a two-syllable phrase such as 工号
@@ -36,14 +36,21 @@ def fold_syllable(syllable: str) -> str:
     return s
 
 
+@lru_cache(maxsize=65536)
+def char_syllable(char: str) -> str:
+    """The folded syllable of one character (its most common reading); other characters as is."""
+    raw = lazy_pinyin(char, style=Style.NORMAL, errors=lambda chars: list(chars))
+    return fold_syllable(raw[0].lower()) if raw else char
+
+
 def syllables(text: str) -> tuple[str, ...]:
-    """Folded syllables of ``text``, exactly one per character (non-Chinese characters as is)."""
-    if not text:
-        return ()
-    raw = lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: list(chars))
-    if len(raw) != len(text):  # defensive: never lose the char <-> syllable alignment
-        raw = [lazy_pinyin(ch, style=Style.NORMAL, errors=lambda c: list(c))[0] for ch in text]
-    return tuple(fold_syllable(s.lower()) for s in raw)
+    """Folded syllables of ``text``, exactly one per character.
+
+    Read character by character (cached), not with pypinyin's phrase segmentation: a transcript's
+    pinyin is needed on every call and the per-character table makes it cheap. Phrases go through
+    the same function, so a polyphone (还 hai/huan) is read the same way on both sides.
+    """
+    return tuple(map(char_syllable, text))
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,11 @@ def similar(a: str, b: str) -> bool:
 
 
 def find_phrase(
-    phrase: tuple[str, ...], text: tuple[str, ...], max_distance: int, min_fuzzy_syllables: int
+    phrase: tuple[str, ...],
+    text: tuple[str, ...],
+    max_distance: int,
+    min_fuzzy_syllables: int,
+    present: frozenset[str] | None = None,
 ) -> SyllableMatch | None:
     """Best occurrence of ``phrase`` in ``text`` (both folded syllables), or None.
 
@@ -96,10 +107,15 @@ def find_phrase(
     m = len(phrase)
     if m == 0 or len(text) < m:
         return None
+    k = max_distance if m >= min_fuzzy_syllables else 0
+    # Cheap rejection: a match needs at least m - k of the phrase's syllables somewhere in the text.
+    # ``present`` (the text's syllables as a set) is passed in when the caller has it already.
+    present = present if present is not None else frozenset(text)
+    if sum(1 for syllable in phrase if syllable in present) < m - max(k, 0):
+        return None
     exact = _find_exact(phrase, text)
     if exact >= 0:
         return SyllableMatch(exact, exact + m, 0)
-    k = max_distance if m >= min_fuzzy_syllables else 0
     if k <= 0:
         return None
     best: SyllableMatch | None = None

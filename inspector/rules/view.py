@@ -44,6 +44,10 @@ class UttView:
     def syllables(self) -> tuple[str, ...]:
         return syllables(self.norm)
 
+    @cached_property
+    def syllable_set(self) -> frozenset[str]:
+        return frozenset(self.syllables)
+
     def span_time(self, start: int, end: int) -> tuple[float, float]:
         """Seconds of normalized characters ``[start, end)``; the utterance's extent without words."""
         if self.char_times is None or not (0 <= start < end <= len(self.char_times)):
