@@ -84,12 +84,13 @@ class RuleFileError(InspectorError):
 
     def __init__(self, path: str | Path, reason: str, line: int | None = None, rule_id: str | None = None):
         self.path = str(path)
-        self.reason = reason
+        # Reasons may quote a parser's multi-line message; the error is always one line.
+        self.reason = " ".join(reason.split())
         self.line = line
         self.rule_id = rule_id
         where = self.path + (f":{line}" if line else "")
         rule = f" 规则 {rule_id}" if rule_id else ""
-        super().__init__(f"{where}:{rule} {reason}")
+        super().__init__(f"{where}:{rule} {self.reason}")
 
 
 class ModelError(InspectorError):

@@ -37,6 +37,10 @@ def _read(path: Path) -> tuple[Any, yaml.Node | None]:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise RuleFileError(path, f"YAML 语法错误：{exc.problem}", line=line) from exc
+    except yaml.reader.ReaderError as exc:
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        line = text.count("\n", 0, exc.position) + 1
+        raise RuleFileError(path, f"文件含有不允许的字符 #x{char:04X}", line=line) from exc
     except yaml.YAMLError as exc:
         raise RuleFileError(path, f"YAML 语法错误：{exc}") from exc
     if node is not None:
