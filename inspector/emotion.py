@@ -36,6 +36,7 @@ import yaml
 
 from inspector.errors import ModelError, RuleFileError
 from inspector.transcript import Transcript
+from inspector.yamlfile import read_yaml
 
 NEGATIVE_CATEGORIES: tuple[str, ...] = ("愤怒", "失望", "焦虑", "不满")
 LABEL_CALM = "平静"
@@ -142,22 +143,6 @@ def _word_key(node: yaml.Node | None, word: str) -> int | None:
     return node.start_mark.line + 1 if node is not None else None
 
 
-def _read(path: Path) -> tuple[Any, yaml.Node | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise RuleFileError(path, "情绪词典文件不存在") from exc
-    except UnicodeDecodeError as exc:
-        raise RuleFileError(path, f"文件不是 UTF-8 编码（{exc.reason}）") from exc
-    try:
-        return yaml.safe_load(text), yaml.compose(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise RuleFileError(path, f"YAML 语法错误：{exc.problem}", line=line) from exc
-    except yaml.YAMLError as exc:
-        raise RuleFileError(path, f"YAML 语法错误：{exc}") from exc
-
-
 def _is_word(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
@@ -188,7 +173,7 @@ def _walk_node(node: yaml.Node | None, keys: list[Any]) -> yaml.Node | None:
 def load_emotion_lexicon(path: str | Path) -> EmotionLexicon:
     """Read and validate an emotion lexicon file; errors name the file, the line and the field."""
     path = Path(path)
-    data, node = _read(path)
+    data, node = read_yaml(path, missing="情绪词典文件不存在")
     if not isinstance(data, dict):
         raise RuleFileError(path, "顶层必须是映射（kind: emotion_lexicon ...）", line=1)
     if data.get("kind") != "emotion_lexicon":

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from inspector.errors import RuleFileError
+from inspector.yamlfile import read_yaml
 
 AGENT_CUE_CATEGORIES = {"greeting", "self_id"}
 
@@ -43,18 +42,6 @@ def _strings(value: Any, path: Path, field_name: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise RuleFileError(path, f"字段 {field_name} 必须是非空字符串列表")
     return [v.strip() for v in value]
-
-
-def _load_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise RuleFileError(path, f"文件不是 UTF-8 编码（{exc.reason}）") from exc
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise RuleFileError(path, f"YAML 语法错误：{exc.problem}", line=line) from exc
-    except yaml.YAMLError as exc:
-        raise RuleFileError(path, f"YAML 语法错误：{exc}") from exc
 
 
 def _condition_phrases(cond: Any) -> list[Any]:
@@ -85,7 +72,7 @@ def load_vocabulary(rules_dir: Path) -> Vocabulary:
     customer: list[str] = []
     sources: list[str] = []
     for path in sorted(rules_dir.rglob("*.yaml")):
-        doc = _load_yaml(path)
+        doc, _node = read_yaml(path)
         if doc is None:
             continue
         if not isinstance(doc, dict):

@@ -18,31 +18,15 @@ from pydantic_core import ErrorDetails
 
 from inspector.errors import RuleFileError
 from inspector.rules.schema import CONDITION_TAGS, RuleSet
+from inspector.yamlfile import read_yaml
 
 SKIPPED_KINDS = {"vocabulary", "emotion_lexicon"}
 KINDS = ("ruleset", "vocabulary", "emotion_lexicon")
 
 
 def _read(path: Path) -> tuple[Any, yaml.Node | None]:
-    """The file's data and its node tree (for line numbers)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise RuleFileError(path, f"文件不是 UTF-8 编码（{exc.reason}）") from exc
-    except OSError as exc:
-        raise RuleFileError(path, f"无法读取文件（{exc.strerror}）") from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise RuleFileError(path, f"YAML 语法错误：{exc.problem}", line=line) from exc
-    except yaml.reader.ReaderError as exc:
-        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        line = text.count("\n", 0, exc.position) + 1
-        raise RuleFileError(path, f"文件含有不允许的字符 #x{char:04X}", line=line) from exc
-    except yaml.YAMLError as exc:
-        raise RuleFileError(path, f"YAML 语法错误：{exc}") from exc
+    """The file's data and node tree; duplicate keys are refused (PyYAML keeps the last silently)."""
+    data, node = read_yaml(path)
     if node is not None:
         _refuse_duplicate_keys(path, node)
     return data, node
