@@ -84,6 +84,29 @@ class UtteranceSettings(BaseModel):
     max_pause_s: float = 1.0
 
 
+class QueueSettings(BaseModel):
+    name: str = "inspector"
+    # Retries of a call whose processing failed for a transient reason (worker crash, timeout, database
+    # hiccup), and the waits between them. A recording that cannot be decoded fails at once.
+    retries: int = Field(3, ge=0)
+    backoff_s: list[int] = [30, 120, 600]
+    # Job timeout = timeout_base_s + timeout_per_audio_s x recording seconds (ASR runs at RTF < 0.1).
+    timeout_base_s: int = Field(300, ge=10)
+    timeout_per_audio_s: float = Field(1.0, ge=0.0)
+    # Calls rescored per job when a rule set is activated (transcripts are reused, no ASR).
+    rescore_batch: int = Field(200, ge=1)
+    # The reconciler re-enqueues a queued call that Redis no longer knows and a processing call whose
+    # lease ran out (worker killed); it runs in every worker at this interval.
+    reconcile_interval_s: int = Field(60, ge=1)
+
+
+class ApiSettings(BaseModel):
+    max_upload_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Largest recording accepted by POST /calls.")
+    max_upload_duration_s: float = Field(7200.0, gt=0)
+    page_size: int = Field(50, ge=1, le=1000)
+    max_ruleset_bytes: int = Field(1024 * 1024, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INSPECTOR_", env_nested_delimiter="__", extra="ignore"
@@ -93,11 +116,28 @@ class Settings(BaseSettings):
     rules_dir: Path = PROJECT_ROOT / "rules"
     data_dir: Path = PROJECT_ROOT / "data"
     language: Literal["zh", "yue", "en", "auto"] = "zh"
+    # Storage. None = SQLite file ``data_dir/inspector.db``; production: postgresql+psycopg://...
+    database_url: str | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Content-addressed recordings; None = ``data_dir/audio``.
+    audio_dir: Path | None = None
+    # Local time of the call centre: PBX file names and CDRs are local, scorecard days are local days.
+    timezone: str = "Asia/Shanghai"
     audio: AudioSettings = AudioSettings()
     asr: AsrSettings = AsrSettings()
     vad: VadSettings = VadSettings()
     diarization: DiarizationSettings = DiarizationSettings()
     utterances: UtteranceSettings = UtteranceSettings()
+    queue: QueueSettings = QueueSettings()
+    api: ApiSettings = ApiSettings()
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'inspector.db'}"
+
+    @property
+    def audio_store_dir(self) -> Path:
+        return self.audio_dir or self.data_dir / "audio"
 
     @classmethod
     def settings_customise_sources(

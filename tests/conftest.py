@@ -33,3 +33,53 @@ def sample_transcripts(speech_pipeline, samples_dir: Path) -> dict:
         for path in sorted(samples_dir.iterdir())
         if path.suffix in AUDIO_SUFFIXES
     }
+
+
+# --- databases: every storage test runs on SQLite and on the real PostgreSQL server -------------------
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _postgres_admin_url() -> str:
+    import os
+
+    return os.environ.get("INSPECTOR_TEST_POSTGRES_URL", POSTGRES_ADMIN_URL)
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database of its own, dropped afterwards. Fails (never skips) without a server."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(_postgres_admin_url())
+    name = f"inspector_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'inspector.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def database(database_url: str):
+    """An upgraded ``inspector.store.db.Database`` on SQLite and on PostgreSQL (parametrized)."""
+    from inspector.store.db import Database
+
+    db = Database(database_url)
+    db.upgrade()
+    yield db
+    db.dispose()

@@ -1,0 +1,182 @@
+"""Database tables (SQLAlchemy 2). Alembic migrations in ``inspector/store/migrations`` create them.
+
+Times are stored as naive UTC; ``calls.day`` is the call's local date (settings.timezone), which is what
+scorecards group by. A call's status is an explicit state machine (see ``CallStatus``); its current
+analysis is the one of the newest rule set it was scored with, and ``calls.score``/``alert``/``fatal``
+copy that analysis so call lists filter without a join.
+
+``agent_days`` is a rollup of the current analyses per agent and local day. It is recomputed from the
+analyses (never incremented), so rerunning a job or rescoring a call cannot double-count; scorecards
+and leaderboards read it instead of scanning millions of analyses.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class CallStatus(enum.StrEnum):
+    QUEUED = "queued"  # registered, waiting for a worker
+    PROCESSING = "processing"  # a worker holds it until ``lease_until``
+    DONE = "done"
+    FAILED = "failed"  # ``error`` says why; ``inspector retry`` / POST /calls/{id}/retry queue it again
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # 工号 / extension
+    name: Mapped[str] = mapped_column(String(200), default="")
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RuleSetRecord(Base):
+    """A rule-set bundle as uploaded: its YAML files, content-addressed."""
+
+    __tablename__ = "rule_sets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))  # the rule set's own id (YAML ``id``)
+    version: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)  # {file name: YAML text}
+    rule_count: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Call(Base):
+    __tablename__ = "calls"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    day: Mapped[date | None] = mapped_column(Date)
+    direction: Mapped[str | None] = mapped_column(String(16))
+    caller: Mapped[str | None] = mapped_column(String(64))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    audio_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    audio_bytes: Mapped[int] = mapped_column(BigInteger)
+    audio_name: Mapped[str] = mapped_column(String(500))  # the file name it arrived with
+    source: Mapped[str] = mapped_column(String(32))  # upload | import
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    analysis_id: Mapped[int | None] = mapped_column(Integer)  # current analysis (no FK: avoids a cycle)
+    score: Mapped[float | None] = mapped_column(Float)
+    alert: Mapped[str | None] = mapped_column(String(8))
+    fatal: Mapped[bool | None] = mapped_column(Boolean)
+
+    __table_args__ = (
+        Index("ix_calls_agent_day", "agent_id", "day"),
+        Index("ix_calls_day", "day"),
+        Index("ix_calls_status_updated", "status", "updated_at"),
+    )
+
+
+class TranscriptRecord(Base):
+    """The full transcript (utterances with words, diarization, timings), reused by rescoring."""
+
+    __tablename__ = "transcripts"
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UtteranceRecord(Base):
+    __tablename__ = "utterances"
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    speaker: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float)
+
+
+class Analysis(Base):
+    """One call scored by one rule set (re-running the same pair replaces the row)."""
+
+    __tablename__ = "analyses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    rule_set_id: Mapped[int] = mapped_column(ForeignKey("rule_sets.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    total: Mapped[float] = mapped_column(Float)
+    alert: Mapped[str] = mapped_column(String(8))
+    fatal: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[dict[str, Any]] = mapped_column(JSON)  # inspector.scoring.to_dict
+    checks: Mapped[dict[str, Any]] = mapped_column(JSON)
+    hits: Mapped[list[Any]] = mapped_column(JSON)
+    emotion: Mapped[dict[str, Any]] = mapped_column(JSON)
+    topics: Mapped[list[Any]] = mapped_column(JSON)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("call_id", "rule_set_id", name="uq_analyses_call_rule_set"),)
+
+
+class AgentDay(Base):
+    """Rollup of the current analyses of one agent on one local day (see module docstring)."""
+
+    __tablename__ = "agent_days"
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(64))
+    calls: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[float] = mapped_column(Float)
+    red: Mapped[int] = mapped_column(Integer)
+    yellow: Mapped[int] = mapped_column(Integer)
+    blue: Mapped[int] = mapped_column(Integer)
+    fatal: Mapped[int] = mapped_column(Integer)
+    dimensions: Mapped[dict[str, Any]] = mapped_column(JSON)  # {dimension id: sum of scores}
+    checks: Mapped[dict[str, Any]] = mapped_column(JSON)  # {check category: calls where it happened}
+    missed: Mapped[dict[str, Any]] = mapped_column(JSON)  # {rule id: calls it deducted points on}
+
+    __table_args__ = (Index("ix_agent_days_team_day", "team_id", "day"),)
+
+
+class ApiToken(Base):
+    """A bearer token; only its sha256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
