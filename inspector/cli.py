@@ -1,4 +1,5 @@
-"""Command line: ``inspector transcribe``, ``analyze``, ``score``, ``eval``, ``models``.
+"""Command line: ``inspector transcribe``, ``analyze``, ``score``, ``eval``, ``models``, and the service
+commands of ``inspector.cli_service`` (``db upgrade``, ``serve``, ``worker``, ``import``, ``token``, ...).
 
 User errors (bad audio, bad rule files, bad references) end as one line on stderr and a non-zero
 exit code; they are turned into that line here and nowhere else.
@@ -216,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="离线组装并校验模型，打印模型目录")
     p.add_argument("--model", default=None)
     p.set_defaults(func=cmd_models)
+
+    from inspector.cli_service import register
+
+    register(sub)
     return parser
 
 
@@ -230,6 +235,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         fields = "；".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors())
         print(f"错误：配置无效（环境变量 INSPECTOR_* 或 inspector.toml）：{fields}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception as err:  # services down: one line naming what could not be reached
+        if type(err).__module__.startswith("redis"):
+            print(f"错误：无法连接 Redis（INSPECTOR_REDIS_URL）：{err}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        if type(err).__module__.startswith("sqlalchemy") and type(err).__name__ == "OperationalError":
+            print(f"错误：无法连接数据库（INSPECTOR_DATABASE_URL）：{str(err).splitlines()[0]}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        raise
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)
         return 130

@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -78,7 +79,7 @@ class LocalAudioStore:
             return digest
         target = self._target(digest, suffix)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+        tmp = target.with_name(f"{target.name}.{uuid.uuid4().hex}.tmp")  # unique per thread and process
         try:
             os.link(path, tmp)
         except OSError:

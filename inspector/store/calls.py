@@ -115,10 +115,10 @@ def register_calls(session: Session, new_calls: Sequence[NewCall], tz: tzinfo) -
     for chunk in _chunks(wanted_ids):
         taken.update(session.scalars(select(Call.id).where(Call.id.in_(chunk))))
 
-    ensure_agents(session, {c.agent_id: (c.agent_name, c.team_id) for c in new_calls if c.audio_sha256 not in by_sha})
     now = utcnow()
     results: list[Registered] = []
     rows: list[dict[str, Any]] = []
+    agents: dict[str, tuple[str | None, str | None]] = {}
     for new in new_calls:
         existing = by_sha.get(new.audio_sha256)
         if existing is not None:
@@ -158,8 +158,10 @@ def register_calls(session: Session, new_calls: Sequence[NewCall], tz: tzinfo) -
         rows.append(row)
         placeholder = Call(**row)
         by_sha[new.audio_sha256] = placeholder  # the same audio twice in one batch is one call
+        agents.setdefault(new.agent_id, (new.agent_name, new.team_id))
         results.append(Registered(call_id, True, CallStatus.QUEUED.value))
     if rows:
+        ensure_agents(session, agents)
         session.execute(Call.__table__.insert(), rows)
     return results
 

@@ -1,0 +1,267 @@
+"""Service commands: ``inspector db upgrade``, ``serve``, ``worker``, ``import``, ``token``, ``retry``,
+``reconcile``, ``rules``, ``status``. Registered on the main parser by ``inspector.cli``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from inspector.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if getattr(args, "database_url", None):
+        settings.database_url = args.database_url
+    return settings
+
+
+def _database(settings: Settings) -> Any:
+    from inspector.store.db import Database
+
+    db = Database(settings.database)
+    db.upgrade()
+    return db
+
+
+def _queue(settings: Settings) -> Any:
+    from inspector.jobs import connect_redis, make_queue
+
+    return make_queue(settings, connect_redis(settings.redis_url))
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from inspector.store import rulesets
+
+    settings = _settings(args)
+    db = _database(settings)
+    with db.session() as session:
+        active = rulesets.ensure_default(session, settings.rules_dir)
+        print(f"数据库已升级到最新版本：{_safe_url(settings.database)}")
+        print(f"当前生效规则集：#{active.id} {active.name} v{active.version}（{active.rule_count} 条规则）")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(args)
+    _database(settings).dispose()
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from inspector.jobs import run_worker
+
+    run_worker(_settings(args), burst=args.burst, name=args.name)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from inspector.importers import CdrMapping, ImportItem, conventions_for, read_cdr, scan
+    from inspector.ingest import import_recordings
+    from inspector.store.blobs import LocalAudioStore
+
+    settings = _settings(args)
+    tz = ZoneInfo(settings.timezone)
+    cdr = None
+    if args.cdr:
+        mapping = CdrMapping.parse(args.cdr_columns) if args.cdr_columns else CdrMapping()
+        cdr = read_cdr(Path(args.cdr), mapping, tz)
+    conventions = conventions_for(args.pattern)
+    found = list(scan(Path(args.directory), glob=args.glob, conventions=conventions, cdr=cdr, tz=tz,
+                      require_agent=args.agent_id is None))  # fmt: skip
+    db = _database(settings)
+    queue = None if args.no_enqueue else _queue(settings)
+
+    def enqueue(call_ids: Any) -> int:
+        from inspector.jobs import enqueue_calls
+
+        return enqueue_calls(db, queue, settings, call_ids)
+
+    usable = sum(isinstance(f, ImportItem) for f in found)
+    with tqdm(total=usable, unit="个", desc="导入录音", disable=args.quiet or not sys.stderr.isatty()) as bar:
+        summary = import_recordings(found, db=db, audio_store=LocalAudioStore(settings.audio_store_dir), tz=tz,
+                                    enqueue=None if queue is None else enqueue, default_agent=args.agent_id,
+                                    team=args.team, progress=bar.update)  # fmt: skip
+    cdr_errors = [(f"{e.path}:{e.line}", e.reason) for e in (cdr.errors if cdr else [])]
+    if args.format == "json":
+        data = summary.to_dict()
+        data["cdr_errors"] = [{"line": where, "reason": reason} for where, reason in cdr_errors]
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print(f"导入完成：新增 {len(summary.imported)} 通，重复 {len(summary.duplicates)} 通（已存在，未重复登记），"
+              f"跳过 {len(summary.skipped)} 个文件，CDR 错误行 {len(cdr_errors)} 行，"
+              f"已排队 {summary.enqueued} 通")  # fmt: skip
+        for path, reason in summary.skipped:
+            print(f"跳过 {path}：{reason}")
+        for where, reason in cdr_errors:
+            print(f"CDR {where}：{reason}")
+    return 1 if summary.skipped or cdr_errors else 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from inspector.store.tokens import create_token
+
+    db = _database(_settings(args))
+    with db.session() as session:
+        token = create_token(session, args.role, agent_id=args.agent_id, name=args.name or "")
+    print(f"已创建 {args.role} 令牌（只显示这一次，请妥善保存）：", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    from inspector.jobs import retry_calls
+
+    settings = _settings(args)
+    if not args.call_ids and not args.all_failed:
+        print("错误：请给出通话编号，或使用 --all-failed 重试全部失败通话", file=sys.stderr)
+        return 2
+    ids = retry_calls(_database(settings), _queue(settings), settings, args.call_ids or None)
+    print(f"已重新排队 {len(ids)} 通失败通话")
+    for call_id in ids:
+        print(call_id)
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from inspector.jobs import reconcile
+
+    settings = _settings(args)
+    report = reconcile(_database(settings), _queue(settings), settings)
+    print(f"已重新排队 {len(report.requeued)} 通，标记失败 {len(report.failed)} 通")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from inspector.store.calls import count_by_status
+
+    db = _database(_settings(args))
+    with db.session() as session:
+        counts = count_by_status(session)
+    names = {"queued": "排队中", "processing": "处理中", "done": "已完成", "failed": "失败"}
+    for status, name in names.items():
+        print(f"{name}\t{counts.get(status, 0)}")
+    return 0
+
+
+def cmd_rules_add(args: argparse.Namespace) -> int:
+    from inspector.store import rulesets
+
+    settings = _settings(args)
+    path = Path(args.path)
+    files = rulesets.read_bundle(path) if path.is_dir() else {path.name: path.read_text(encoding="utf-8")}
+    db = _database(settings)
+    with db.session() as session:
+        record, created = rulesets.add_ruleset(session, files)
+        rule_set_id = record.id
+        print(f"{'已添加' if created else '已存在'}规则集 #{record.id} {record.name} v{record.version}"
+              f"（{record.rule_count} 条规则）")  # fmt: skip
+    if args.activate:
+        from inspector.jobs import activate_and_rescore
+
+        scheduled = activate_and_rescore(db, _queue(settings), settings, rule_set_id)
+        print(f"已启用规则集 #{rule_set_id}，{scheduled} 通已完成的通话将按新规则重新评分")
+    return 0
+
+
+def cmd_rules_activate(args: argparse.Namespace) -> int:
+    from inspector.jobs import activate_and_rescore
+
+    settings = _settings(args)
+    scheduled = activate_and_rescore(_database(settings), _queue(settings), settings, args.id)
+    print(f"已启用规则集 #{args.id}，{scheduled} 通已完成的通话将按新规则重新评分")
+    return 0
+
+
+def cmd_rules_list(args: argparse.Namespace) -> int:
+    from inspector.store import rulesets
+
+    db = _database(_settings(args))
+    with db.session() as session:
+        for r in rulesets.list_rulesets(session):
+            mark = "*" if r.active else " "
+            print(f"{mark} #{r.id}\t{r.name}\tv{r.version}\t{r.rule_count} 条规则\t{r.created_at:%Y-%m-%d %H:%M}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the service commands to the main parser's subparsers."""
+    p = sub.add_parser("db", help="数据库管理")
+    db_sub = p.add_subparsers(dest="db_command", required=True)
+    q = db_sub.add_parser("upgrade", help="执行数据库迁移（可重复执行），并登记默认规则集")
+    q.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("serve", help="启动 API 服务")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="启动处理队列的工作进程（转写 → 质检 → 入库）")
+    p.add_argument("--burst", action="store_true", help="处理完队列中的任务后退出")
+    p.add_argument("--name", default=None, help="工作进程名称（默认自动生成）")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("import", help="从 PBX 录音目录批量导入通话并排队处理")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--cdr", default=None, metavar="FILE.csv", help="话单 CSV（按录音文件名或通话 ID 匹配）")
+    p.add_argument("--cdr-columns", default=None, metavar="SPEC",
+                   help="话单列映射，如 recording=录音文件,agent_id=坐席工号,caller=主叫,started_at=开始时间")
+    p.add_argument("--pattern", default=None,
+                   help="自定义文件名模式，如 {agent_id}_{caller}_{datetime}（可用 {agent_id} {caller} {call_id} "
+                        "{direction} {date} {time} {datetime} {epoch} {*}）")  # fmt: skip
+    p.add_argument("--glob", default="**/*", help="匹配的文件（默认 **/*，含子目录）")
+    p.add_argument("--agent-id", default=None, help="文件名与话单都没有坐席工号时使用的工号")
+    p.add_argument("--team", default=None, help="把导入通话的坐席归入该班组")
+    p.add_argument("--no-enqueue", action="store_true", help="只登记，不排队处理")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("token", help="API 令牌")
+    token_sub = p.add_subparsers(dest="token_command", required=True)
+    q = token_sub.add_parser("create", help="创建 API 令牌（最后一行输出令牌）")
+    q.add_argument("--role", required=True, choices=["admin", "reviewer", "trainer", "team_lead", "agent"])
+    q.add_argument("--agent-id", default=None, help="坐席角色对应的工号")
+    q.add_argument("--name", default=None, help="备注（谁在用这个令牌）")
+    q.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("retry", help="重新处理失败的通话")
+    p.add_argument("call_ids", nargs="*", metavar="CALL_ID")
+    p.add_argument("--all-failed", action="store_true", help="重试全部失败通话")
+    p.set_defaults(func=cmd_retry)
+
+    p = sub.add_parser("reconcile", help="以数据库为准，重新排队卡在排队中/处理中的通话（Redis 重启或进程崩溃后）")
+    p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("status", help="各状态的通话数")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("rules", help="规则集管理（数据库中的版本）")
+    rules_sub = p.add_subparsers(dest="rules_command", required=True)
+    q = rules_sub.add_parser("add", help="校验并登记规则目录或文件")
+    q.add_argument("path", metavar="DIR|FILE")
+    q.add_argument("--activate", action="store_true", help="登记后立即启用并重新评分")
+    q.set_defaults(func=cmd_rules_add)
+    q = rules_sub.add_parser("activate", help="启用规则集并对已完成通话重新评分（复用转写，不重新识别）")
+    q.add_argument("id", type=int)
+    q.set_defaults(func=cmd_rules_activate)
+    q = rules_sub.add_parser("list", help="列出规则集（* 为生效中）")
+    q.set_defaults(func=cmd_rules_list)

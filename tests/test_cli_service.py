@@ -1,0 +1,69 @@
+"""Service commands, run in-process against a real database (SQLite file in a temp data dir)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inspector.cli import main
+from inspector.settings import Settings
+from inspector.store.db import Database
+from inspector.store.tokens import verify_token
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("INSPECTOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("INSPECTOR_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def test_db_upgrade_is_idempotent_and_registers_the_default_rules(env: Path, capsys) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "upgrade"]) == 0
+    out = capsys.readouterr().out
+    assert "当前生效规则集：#1 " in out and (env / "data" / "inspector.db").is_file()
+    assert main(["rules", "list"]) == 0
+    assert capsys.readouterr().out.startswith("* #1\t")
+
+
+def test_token_create_prints_the_token_last(env: Path, capsys) -> None:
+    assert main(["token", "create", "--role", "admin"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    db = Database(Settings().database)
+    with db.session() as session:
+        record = verify_token(session, token)
+        assert record is not None and record.role == "admin"
+        assert verify_token(session, token + "x") is None
+    assert main(["token", "create", "--role", "agent"]) == 2  # an agent token needs --agent-id
+    assert "--agent-id" in capsys.readouterr().err
+
+
+def test_invalid_rule_file_is_refused_with_its_line(env: Path, capsys) -> None:
+    bad = env / "bad.yaml"
+    bad.write_text("kind: ruleset\nid: x\nversion: 1\nrules:\n  - id: r1\n    name: 坏规则\n    mode: nonsense\n",
+                   encoding="utf-8")
+    assert main(["rules", "add", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("错误：bad.yaml") and len(err.splitlines()) == 1
+
+
+def test_import_without_queue_registers_and_reports(env: Path, samples_dir: Path, capsys) -> None:
+    pbx = env / "pbx"
+    pbx.mkdir()
+    sample = sorted(samples_dir.glob("*.wav"))[0]
+    (pbx / "in-8001-13812345678-20240315-093012-1710466212.42.wav").write_bytes(sample.read_bytes())
+    (pbx / "notes.txt").write_text("x")
+    assert main(["import", str(pbx), "--no-enqueue", "-q"]) == 1  # one file skipped → exit 1
+    out = capsys.readouterr().out
+    assert "新增 1 通" in out and "跳过 1 个文件" in out and "notes.txt" in out
+    assert main(["import", str(pbx), "--no-enqueue", "-q"]) == 1
+    assert "新增 0 通，重复 1 通" in capsys.readouterr().out
+    assert main(["status"]) == 0
+    assert "排队中\t1" in capsys.readouterr().out
+
+
+def test_import_of_a_missing_folder_is_one_line(env: Path, capsys) -> None:
+    assert main(["import", str(env / "nope"), "--no-enqueue"]) == 2
+    assert "目录不存在" in capsys.readouterr().err
