@@ -33,6 +33,7 @@ class AudioStore(Protocol):
     def exists(self, digest: str) -> bool: ...
     def local_path(self, digest: str) -> Path: ...
     def size(self, digest: str) -> int: ...
+    def delete(self, digest: str) -> None: ...
 
 
 class BlobTooLarge(Exception):
@@ -67,6 +68,12 @@ class LocalAudioStore:
 
     def size(self, digest: str) -> int:
         return self.local_path(digest).stat().st_size
+
+    def delete(self, digest: str) -> None:
+        """Forget a recording (callers check first that no call refers to it)."""
+        found = self._find(digest)
+        if found is not None:
+            found.unlink(missing_ok=True)
 
     def _target(self, digest: str, suffix: str) -> Path:
         suffix = suffix.lower() if suffix.startswith(".") and len(suffix) <= 8 else ""

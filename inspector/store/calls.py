@@ -170,11 +170,6 @@ def get_call(session: Session, call_id: str) -> Call | None:
     return session.get(Call, call_id)
 
 
-def set_job(session: Session, call_ids: Sequence[str], job_ids: Sequence[str]) -> None:
-    for call_id, job_id in zip(call_ids, job_ids, strict=True):
-        session.execute(update(Call).where(Call.id == call_id).values(job_id=job_id))
-
-
 def claim(session: Session, call_id: str, lease_s: float) -> Call | None:
     """Take a queued call (or one whose worker's lease ran out) for processing; None if not claimable."""
     now = utcnow()
@@ -314,13 +309,6 @@ def requeue(session: Session, call_ids: Sequence[str], reset_attempts: bool = Fa
             session.execute(update(Call).where(Call.id.in_(ids)).values(**values))
             changed.extend(ids)
     return changed
-
-
-def calls_in_status(session: Session, statuses: Sequence[str], limit: int | None = None) -> list[Call]:
-    query = select(Call).where(Call.status.in_(list(statuses))).order_by(Call.created_at, Call.id)
-    if limit:
-        query = query.limit(limit)
-    return list(session.scalars(query))
 
 
 # --- rollup --------------------------------------------------------------------------------------

@@ -1,0 +1,94 @@
+"""The FastAPI application. Run it with ``uvicorn --factory api.app:create_app`` (settings from the
+environment / ``inspector.toml``, see ``inspector.settings``), or build it in tests with explicit
+settings, database and Redis connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
+
+import redis as redis_lib
+from fastapi import APIRouter, Depends, FastAPI
+
+from api import docs, errors
+from api.deps import current_principal
+from api.limits import BodyLimit
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import agents, calls, exports, health, rulesets, teams
+from api.state import AppState
+from inspector import jobs
+from inspector.settings import Settings
+from inspector.store.blobs import LocalAudioStore
+from inspector.store.calls import count_by_status
+from inspector.store.db import Database
+
+API_PREFIX = "/api/v1"
+
+
+def _calls_by_status(db: Database) -> dict[str, int]:
+    with db.session() as session:
+        return count_by_status(session)
+
+
+def create_app(
+    settings: Settings | None = None, *, database: Database | None = None, redis: redis_lib.Redis | None = None
+) -> FastAPI:
+    """The API over ``settings``. A database / Redis connection passed in is used as is (and not closed);
+    ones created here are closed at shutdown, and a database created here is migrated at startup."""
+    settings = settings or Settings()
+    own_db = database is None
+    own_redis = redis is None
+    db = database or Database(settings.database)
+    connection = redis if redis is not None else jobs.connect_redis(settings.redis_url)
+    metrics = Metrics()
+    state = AppState(
+        settings=settings,
+        db=db,
+        redis=connection,
+        queue=jobs.make_queue(settings, connection),
+        audio=LocalAudioStore(settings.audio_store_dir),
+        metrics=metrics,
+        tz=ZoneInfo(settings.timezone),
+    )
+    metrics.watch(lambda: _calls_by_status(db), lambda: state.queue.count)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if own_db:
+            db.upgrade()
+        yield
+        if own_db:
+            db.dispose()
+        if own_redis:
+            connection.close()
+
+    app = FastAPI(
+        title=docs.TITLE,
+        version="1",
+        description="物业服务热线智能质检：录音上传、分析结果、坐席成绩单、规则集管理与导出。"
+        "除 /api/v1/healthz 外，所有 /api/v1 接口都需要 Authorization: Bearer <token>。",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.inspector = state
+
+    protected = APIRouter(dependencies=[Depends(current_principal)])
+    for module in (calls, agents, teams, rulesets, exports, health):
+        protected.include_router(module.router)
+    app.include_router(protected, prefix=API_PREFIX)
+    app.include_router(health.public, prefix=API_PREFIX)
+    docs.install(app)
+    errors.install(app)
+
+    app.add_middleware(
+        BodyLimit,
+        limits={
+            ("POST", f"{API_PREFIX}/calls"): settings.api.max_upload_bytes,
+            ("POST", f"{API_PREFIX}/rulesets"): settings.api.max_ruleset_bytes,
+        },
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

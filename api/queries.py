@@ -1,0 +1,178 @@
+"""API-specific read queries: the call list filter (shared by the list and the exports) and call rows.
+
+Dates: ``from`` / ``to`` are inclusive local dates of the call centre (``calls.day``), or ISO 8601
+datetimes compared with ``calls.started_at`` (a naive datetime is local time). Calls without a start
+time have no day and are left out whenever a range is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from api.errors import invalid_param
+from inspector.store.schema import Agent, Analysis, Call, CallStatus, RuleSetRecord
+
+AlertLevel = Literal["red", "yellow", "blue", "none"]
+StatusName = Literal["queued", "processing", "done", "failed"]
+Direction = Literal["inbound", "outbound"]
+
+
+def parse_date_or_datetime(field: str, value: str | None, tz: tzinfo) -> date | datetime | None:
+    """A local date, or an aware datetime (a naive one is taken as local time); 422 naming ``field``."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid_param(field, "应为日期 YYYY-MM-DD 或 ISO 8601 时间（如 2024-03-15T09:30:00+08:00）") from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+def parse_date(field: str, value: str | None) -> date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise invalid_param(field, "应为日期 YYYY-MM-DD") from None
+
+
+def naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    agent_id: str | None = None
+    team: str | None = None
+    date_from: date | datetime | None = None
+    date_to: date | datetime | None = None
+    alert: str | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    status: str | None = None
+    visible_agent: str | None = None  # set from the principal (deps.agent_scope), never from the query
+
+
+@dataclass(frozen=True)
+class CallFilterParams:
+    """The query parameters of GET /calls and the call exports (turned into a ``CallFilter`` per request)."""
+
+    agent_id: str | None
+    team: str | None
+    date_from: str | None
+    date_to: str | None
+    alert: AlertLevel | None
+    min_score: float | None
+    max_score: float | None
+    status: StatusName | None
+
+    def to_filter(self, tz: tzinfo, visible_agent: str | None) -> CallFilter:
+        if self.min_score is not None and self.max_score is not None and self.min_score > self.max_score:
+            raise invalid_param("min_score", "不能大于 max_score")
+        return CallFilter(
+            agent_id=self.agent_id or None,
+            team=self.team or None,
+            date_from=parse_date_or_datetime("from", self.date_from, tz),
+            date_to=parse_date_or_datetime("to", self.date_to, tz),
+            alert=self.alert,
+            min_score=self.min_score,
+            max_score=self.max_score,
+            status=self.status,
+            visible_agent=visible_agent,
+        )
+
+
+def call_filter_params(
+    agent_id: Annotated[str | None, Query(max_length=64, description="坐席工号")] = None,
+    team: Annotated[str | None, Query(max_length=64, description="班组")] = None,
+    date_from: Annotated[
+        str | None, Query(alias="from", description="起始日期（含），YYYY-MM-DD 本地日期或 ISO 8601 时间")
+    ] = None,
+    date_to: Annotated[
+        str | None, Query(alias="to", description="结束日期（含），YYYY-MM-DD 本地日期或 ISO 8601 时间")
+    ] = None,
+    alert: Annotated[AlertLevel | None, Query(description="预警级别")] = None,
+    min_score: Annotated[float | None, Query(ge=0, le=100, description="最低总分")] = None,
+    max_score: Annotated[float | None, Query(ge=0, le=100, description="最高总分")] = None,
+    status: Annotated[StatusName | None, Query(description="处理状态")] = None,
+) -> CallFilterParams:
+    return CallFilterParams(agent_id, team, date_from, date_to, alert, min_score, max_score, status)
+
+
+def _date_condition(query: Select[Any], bound: date | datetime, lower: bool) -> Select[Any]:
+    if isinstance(bound, datetime):
+        moment = naive_utc(bound)
+        return query.where(Call.started_at >= moment if lower else Call.started_at <= moment)
+    return query.where(Call.day >= bound if lower else Call.day <= bound)
+
+
+def _filtered(query: Select[Any], f: CallFilter) -> Select[Any]:
+    if f.visible_agent is not None:
+        query = query.where(Call.agent_id == f.visible_agent)
+    if f.agent_id is not None:
+        query = query.where(Call.agent_id == f.agent_id)
+    if f.team is not None:
+        query = query.where(Agent.team_id == f.team)
+    if f.date_from is not None:
+        query = _date_condition(query, f.date_from, lower=True)
+    if f.date_to is not None:
+        query = _date_condition(query, f.date_to, lower=False)
+    if f.alert is not None:
+        query = query.where(Call.alert == f.alert)
+    if f.min_score is not None:
+        query = query.where(Call.score >= f.min_score)
+    if f.max_score is not None:
+        query = query.where(Call.score <= f.max_score)
+    if f.status is not None:
+        query = query.where(Call.status == f.status)
+    return query
+
+
+def _rows_query(f: CallFilter) -> Select[Any]:
+    query = select(Call, Agent.name, Agent.team_id).join(Agent, Agent.id == Call.agent_id)
+    # Newest first; calls without a start time last, then by arrival.
+    return _filtered(query, f).order_by(
+        Call.started_at.is_(None), Call.started_at.desc(), Call.created_at.desc(), Call.id
+    )
+
+
+def count_calls(session: Session, f: CallFilter) -> int:
+    query = _filtered(select(func.count()).select_from(Call).join(Agent, Agent.id == Call.agent_id), f)
+    return int(session.scalar(query) or 0)
+
+
+def list_calls(
+    session: Session, f: CallFilter, offset: int = 0, limit: int | None = None
+) -> list[tuple[Call, str, str | None]]:
+    """(call, agent name, team id) rows matching ``f``, newest first."""
+    query = _rows_query(f).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [(call, name or "", team) for call, name, team in session.execute(query).all()]
+
+
+def agent_of(session: Session, agent_id: str) -> tuple[str, str | None]:
+    """(name, team id) of an agent ("" / None when unknown)."""
+    row = session.execute(select(Agent.name, Agent.team_id).where(Agent.id == agent_id)).one_or_none()
+    return ("", None) if row is None else (row[0] or "", row[1])
+
+
+def current_analysis(session: Session, call: Call) -> tuple[Analysis, RuleSetRecord | None] | None:
+    if call.status != CallStatus.DONE.value or call.analysis_id is None:
+        return None
+    analysis = session.get(Analysis, call.analysis_id)
+    if analysis is None:
+        return None
+    return analysis, session.get(RuleSetRecord, analysis.rule_set_id)

@@ -1,0 +1,55 @@
+"""Agents: the scorecard of one agent."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import Anyone, DbSession, State, check_agent
+from api.errors import ApiError, invalid_param
+from api.queries import parse_date
+from api.state import AppState
+from inspector import scorecards
+from inspector.store.rulesets import active_ruleset
+
+router = APIRouter(tags=["坐席"])
+
+DEFAULT_DAYS = 30
+
+
+def date_range(state: AppState, date_from: str | None, date_to: str | None) -> tuple[date, date]:
+    """Inclusive local dates; ``to`` defaults to today, ``from`` to the 30 days ending at ``to``."""
+    end = parse_date("to", date_to) or state.today()
+    start = parse_date("from", date_from) or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise invalid_param("from", "起始日期不能晚于结束日期")
+    return start, end
+
+
+FromQuery = Annotated[str | None, Query(alias="from", description="起始日期（含），YYYY-MM-DD；缺省为结束日期前 29 天")]
+ToQuery = Annotated[str | None, Query(alias="to", description="结束日期（含），YYYY-MM-DD；缺省为今天")]
+
+
+@router.get("/agents/{agent_id}/scorecard", summary="坐席成绩单（平均分、维度、检查项达成率、趋势、常见扣分项）")
+def get_scorecard(
+    agent_id: str,
+    principal: Anyone,
+    state: State,
+    session: DbSession,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
+    trend: Annotated[Literal["day", "week", "month"], Query(description="趋势粒度")] = "week",
+    most_missed: Annotated[int, Query(ge=0, le=50, description="列出的常见扣分项数")] = 5,
+) -> dict[str, Any]:
+    check_agent(principal, agent_id)
+    start, end = date_range(state, date_from, date_to)
+    active = active_ruleset(session)
+    rule_names = state.rule_names(active) if active is not None else None
+    card = scorecards.scorecard(
+        session, agent_id, start, end, trend=trend, rule_names=rule_names, most_missed=most_missed
+    )
+    if card is None:
+        raise ApiError(404, "agent_not_found", f"坐席 {agent_id} 不存在", agent_id=agent_id)
+    return card.to_dict()

@@ -1,0 +1,128 @@
+"""Calls: upload, list, detail, transcript, recording, retry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api import uploads
+from api.deps import Admin, Anyone, DbSession, Reviewer, State, agent_scope, sees_full_caller, visible_call
+from api.errors import ApiError
+from api.queries import CallFilterParams, agent_of, call_filter_params, count_calls, current_analysis, list_calls
+from api.ranges import file_response
+from api.schemas import CallCreated, CallDetail, CallPage, RetryResult, call_detail, call_summary
+from inspector import jobs
+from inspector.store.calls import load_transcript
+from inspector.store.schema import CallStatus
+
+router = APIRouter(tags=["通话"])
+
+
+@router.post(
+    "/calls",
+    status_code=202,
+    response_model=CallCreated,
+    summary="上传录音（登记并排队分析）",
+    responses={200: {"model": CallCreated, "description": "同一录音已登记过：返回已有通话"}},
+    openapi_extra=uploads.upload_openapi(),
+)
+async def upload_call(request: Request, _: Admin, state: State) -> JSONResponse:
+    # The form is read here, after authorization, so an unauthenticated client cannot make us receive a file.
+    async with request.form(max_files=1, max_fields=20) as form:
+        audio, fields = uploads.parse_form(form)
+        received = await run_in_threadpool(uploads.receive_call, state, audio, fields)
+    body = CallCreated(call_id=received.call_id, status=received.status, created=received.created)
+    return JSONResponse(body.model_dump(), status_code=202 if received.created else 200)
+
+
+@router.get("/calls", response_model=CallPage, summary="通话列表（筛选、分页，按开始时间倒序）")
+def list_call_page(
+    principal: Anyone,
+    state: State,
+    session: DbSession,
+    params: Annotated[CallFilterParams, Depends(call_filter_params)],
+    page: Annotated[int, Query(ge=1, description="页码，从 1 开始")] = 1,
+    page_size: Annotated[int | None, Query(ge=1, le=1000, description="每页条数")] = None,
+) -> CallPage:
+    size = page_size or state.settings.api.page_size
+    f = params.to_filter(state.tz, agent_scope(principal))
+    rows = list_calls(session, f, offset=(page - 1) * size, limit=size)
+    full = sees_full_caller(principal)
+    return CallPage(
+        items=[call_summary(state, call, name, team, full) for call, name, team in rows],
+        total=count_calls(session, f),
+        page=page,
+        page_size=size,
+    )
+
+
+@router.post("/calls/retry", response_model=RetryResult, summary="重试所有失败的通话")
+def retry_all(_: Reviewer, state: State) -> RetryResult:
+    requeued = jobs.retry_calls(state.db, state.queue, state.settings, None)
+    return RetryResult(requeued=requeued, count=len(requeued))
+
+
+@router.get(
+    "/calls/{call_id}",
+    response_model=CallDetail,
+    response_model_exclude_unset=True,
+    summary="通话详情（完成后含评分、检查项、命中明细、情绪、话题、指标）",
+)
+def get_call(call_id: str, principal: Anyone, state: State, session: DbSession) -> CallDetail:
+    call = visible_call(session, principal, call_id)
+    name, team = agent_of(session, call.agent_id)
+    return call_detail(state, call, name, team, sees_full_caller(principal), current_analysis(session, call))
+
+
+@router.get("/calls/{call_id}/transcript", summary="通话转写（逐句，含角色与时间；words=true 时含逐词时间）")
+def get_transcript(
+    call_id: str,
+    principal: Anyone,
+    session: DbSession,
+    words: Annotated[bool, Query(description="是否返回逐词时间")] = False,
+) -> dict[str, Any]:
+    call = visible_call(session, principal, call_id)
+    transcript = load_transcript(session, call.id)
+    if transcript is None:
+        raise ApiError(404, "transcript_not_ready", f"通话 {call_id} 尚无转写结果（状态：{call.status}）",
+                       call_id=call_id, status=call.status)  # fmt: skip
+    data = transcript.to_dict(words=words)
+    data["file"] = call.audio_name  # not the worker's path
+    return {"call_id": call.id, **data}
+
+
+@router.get(
+    "/calls/{call_id}/audio",
+    summary="通话录音（支持 HTTP Range，可直接用于播放器）",
+    response_class=Response,
+    responses={200: {"content": {"audio/wav": {}}}, 206: {"description": "部分内容（Range）"}},
+)
+def get_audio(
+    call_id: str,
+    principal: Anyone,
+    state: State,
+    session: DbSession,
+    range_header: Annotated[str | None, Header(alias="range", include_in_schema=False)] = None,
+    if_range: Annotated[str | None, Header(alias="if-range", include_in_schema=False)] = None,
+) -> Response:
+    call = visible_call(session, principal, call_id)
+    try:
+        path = state.audio.local_path(call.audio_sha256)
+    except FileNotFoundError:
+        raise ApiError(404, "audio_not_found", f"通话 {call_id} 的录音文件不在录音库中", call_id=call_id) from None
+    return file_response(path, call.audio_sha256, range_header, if_range)
+
+
+@router.post("/calls/{call_id}/retry", response_model=RetryResult, summary="重试一个失败的通话")
+def retry_one(call_id: str, principal: Reviewer, state: State) -> RetryResult:
+    with state.db.session() as session:
+        call = visible_call(session, principal, call_id)
+        status = call.status
+    if status != CallStatus.FAILED.value:
+        raise ApiError(409, "not_failed", f"只能重试失败的通话，通话 {call_id} 当前状态为 {status}",
+                       call_id=call_id, status=status)  # fmt: skip
+    requeued = jobs.retry_calls(state.db, state.queue, state.settings, [call_id])
+    return RetryResult(requeued=requeued, count=len(requeued))

@@ -1,0 +1,119 @@
+"""Exports for Excel: calls (the list's filters) and per-agent scorecard summaries, as CSV or XLSX.
+
+CSV is UTF-8 with a byte order mark so Excel opens the Chinese headers correctly; XLSX has one sheet.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Annotated, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from api.deps import DbSession, Staff, State, agent_scope, sees_full_caller
+from api.errors import ApiError
+from api.queries import CallFilterParams, call_filter_params, count_calls, list_calls
+from api.routes.agents import FromQuery, ToQuery, date_range
+from api.schemas import call_summary
+from inspector import scorecards
+from inspector.scoring import ALERT_NAMES_ZH
+
+router = APIRouter(tags=["导出"])
+
+Format = Literal["csv", "xlsx"]
+MAX_EXPORT_ROWS = 100_000
+CALL_COLUMNS_ZH = {
+    "call_id": "通话编号",
+    "agent_id": "坐席工号",
+    "agent_name": "坐席姓名",
+    "team_id": "班组",
+    "started_at": "开始时间",
+    "direction": "呼叫方向",
+    "caller": "主叫号码",
+    "duration_s": "时长（秒）",
+    "status": "处理状态",
+    "score": "总分",
+    "alert": "预警",
+    "fatal": "一票否决",
+}
+STATUS_ZH = {"queued": "排队中", "processing": "分析中", "done": "已完成", "failed": "失败"}
+DIRECTION_ZH = {"inbound": "呼入", "outbound": "呼出"}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def table_response(frame: pd.DataFrame, fmt: Format, stem: str, sheet: str) -> Response:
+    if fmt == "csv":
+        content = frame.to_csv(index=False).encode("utf-8-sig")
+    else:
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, index=False, sheet_name=sheet)
+        content = buffer.getvalue()
+    filename = f"{stem}-{datetime.now():%Y%m%d-%H%M%S}.{fmt}"
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _calls_export(
+    fmt: Format, principal: Staff, state: State, session: DbSession, params: CallFilterParams
+) -> Response:
+    f = params.to_filter(state.tz, agent_scope(principal))
+    if count_calls(session, f) > MAX_EXPORT_ROWS:
+        raise ApiError(
+            422, "export_too_large", f"导出超过 {MAX_EXPORT_ROWS} 条，请缩小筛选范围", limit_rows=MAX_EXPORT_ROWS
+        )
+    full = sees_full_caller(principal)
+    rows = [call_summary(state, c, name, team, full).model_dump() for c, name, team in list_calls(session, f)]
+    frame = pd.DataFrame(rows, columns=list(CALL_COLUMNS_ZH))
+    frame["status"] = frame["status"].map(lambda s: STATUS_ZH.get(s, s))
+    frame["direction"] = frame["direction"].map(lambda d: DIRECTION_ZH.get(d, d) if d else "")
+    frame["alert"] = frame["alert"].map(lambda a: ALERT_NAMES_ZH.get(a, a) if a else "")
+    frame["fatal"] = frame["fatal"].map(lambda v: "" if v is None else ("是" if v else "否"))
+    return table_response(frame.rename(columns=CALL_COLUMNS_ZH), fmt, "calls", "通话")
+
+
+def _scorecards_export(
+    fmt: Format, state: State, session: DbSession, date_from: str | None, date_to: str | None, team: str | None
+) -> Response:
+    start, end = date_range(state, date_from, date_to)
+    frame = scorecards.agents_summary(session, start, end, team_id=team or None)
+    return table_response(frame, fmt, "scorecards", "坐席汇总")
+
+
+CallParams = Annotated[CallFilterParams, Depends(call_filter_params)]
+TeamQuery = Annotated[str | None, Query(max_length=64, description="班组")]
+
+
+@router.get("/exports/calls.csv", summary="导出通话（CSV，筛选条件同通话列表）")
+def export_calls_csv(principal: Staff, state: State, session: DbSession, params: CallParams) -> Response:
+    return _calls_export("csv", principal, state, session, params)
+
+
+@router.get("/exports/calls.xlsx", summary="导出通话（Excel，筛选条件同通话列表）")
+def export_calls_xlsx(principal: Staff, state: State, session: DbSession, params: CallParams) -> Response:
+    return _calls_export("xlsx", principal, state, session, params)
+
+
+@router.get("/exports/scorecards.csv", summary="导出坐席汇总（CSV）")
+def export_scorecards_csv(
+    _: Staff, state: State, session: DbSession, date_from: FromQuery = None, date_to: ToQuery = None,
+    team: TeamQuery = None,
+) -> Response:  # fmt: skip
+    return _scorecards_export("csv", state, session, date_from, date_to, team)
+
+
+@router.get("/exports/scorecards.xlsx", summary="导出坐席汇总（Excel）")
+def export_scorecards_xlsx(
+    _: Staff, state: State, session: DbSession, date_from: FromQuery = None, date_to: ToQuery = None,
+    team: TeamQuery = None,
+) -> Response:  # fmt: skip
+    return _scorecards_export("xlsx", state, session, date_from, date_to, team)

@@ -1,0 +1,35 @@
+"""Teams: the leaderboard of one team."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import DbSession, Staff, State
+from api.errors import ApiError
+from api.routes.agents import FromQuery, ToQuery, date_range
+from api.schemas import LeaderboardOut
+from inspector import scorecards
+from inspector.store.schema import Team
+
+router = APIRouter(tags=["班组"])
+
+
+@router.get("/teams/{team}/leaderboard", response_model=LeaderboardOut, summary="班组排行榜（按平均分）")
+def get_leaderboard(
+    team: str,
+    _: Staff,
+    state: State,
+    session: DbSession,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
+    min_calls: Annotated[int, Query(ge=1, description="上榜所需的最少通话数")] = 1,
+) -> LeaderboardOut:
+    if session.get(Team, team) is None:
+        raise ApiError(404, "team_not_found", f"班组 {team} 不存在", team=team)
+    start, end = date_range(state, date_from, date_to)
+    board = scorecards.leaderboard(session, team, start, end, min_calls=min_calls)
+    return LeaderboardOut.model_validate(
+        {"team_id": team, "from": start.isoformat(), "to": end.isoformat(), "items": [e.to_dict() for e in board]}
+    )

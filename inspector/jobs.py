@@ -1,0 +1,647 @@
+"""Background work on RQ (Redis): one job per call, rescoring jobs, and the reconciler.
+
+``process_call`` (one job per call): claim the call in the database (a lease as long as the job
+timeout), transcribe its recording (or reuse the transcript a dead worker already stored), analyze it
+with the active rule set, store the result. Every write is fenced by the claim: the call must still be
+``processing`` with the attempt number this job claimed, so a job that lost its call to another (the
+lease ran out and the reconciler handed the call on) writes nothing. Results are upserts, so a rerun
+never duplicates rows.
+
+Failures:
+
+* a recording that cannot be used (``AudioError`` and other ``InspectorError``s about the call) fails
+  the call at once with the one-line Chinese reason; the job itself succeeds, nothing is retried;
+* anything else (database or Redis hiccup, timeout, crash) is transient: the error is written on the
+  call, the lease released, and the exception re-raised so RQ retries the job after
+  ``settings.queue.backoff_s``. When RQ has no retry left, the failure callback ``call_job_failed``
+  fails the call with the error. Calls already tried count against the retries of a new job, so a
+  call is attempted at most ``retries + 1`` times however it got back to the queue.
+
+Redis keeps nothing on disk, so the database is the source of truth and ``reconcile`` repairs Redis
+from it: a queued call whose job Redis no longer has (or has failed/finished) is enqueued again; a
+processing call whose lease ran out and whose job Redis no longer runs is queued again, or failed once
+it used its attempts. A call held by a live lease is never touched: only the lease tells that its
+worker is gone (after a Redis restart no Redis state can be trusted to say so). Every worker runs the
+reconciler at start and every ``settings.queue.reconcile_interval_s`` (one worker at a time, by a
+Redis lock); ``inspector reconcile`` runs it once.
+
+Workers are ``SimpleWorker``s: jobs run in the worker process, so the speech models load once per
+process (``WorkerContext``). RQ's death penalty (SIGALRM) still enforces the job timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import redis
+from rq import Callback, Queue, Retry, SimpleWorker, get_current_job
+from rq.exceptions import AbandonedJobError
+from rq.job import Job
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from inspector.analysis import Analyzer
+from inspector.errors import AudioError, InspectorError, ModelError
+from inspector.settings import Settings
+from inspector.store import calls as store
+from inspector.store import rulesets
+from inspector.store.blobs import AudioStore, LocalAudioStore
+from inspector.store.db import Database, DatabaseError, utcnow
+from inspector.store.schema import Call, CallStatus, RuleSetRecord
+from inspector.transcript import Transcript
+
+log = logging.getLogger(__name__)
+
+# Job timeout when the duration is unknown: assume the densest common recording, 8 kHz 16-bit mono.
+WORST_CASE_BYTES_PER_S = 16000
+# Calls read / written / enqueued per database statement or Redis pipeline.
+BATCH = 1000
+# Job states in which Redis still owns the work: it will run the job, retry it, or is running it
+# (a job whose worker died stays "started" until RQ's registry cleanup retries or fails it).
+LIVE_JOB_STATES = frozenset({"queued", "scheduled", "deferred", "started"})
+
+
+class RuleSetNotFound(InspectorError):
+    code = "rule_set_not_found"
+
+
+class RecordingMissing(InspectorError):
+    """The audio store does not have a call's recording (e.g. a shared folder not mounted): retried."""
+
+    code = "recording_missing"
+
+
+# Errors about the worker's environment, not about the call: retried like any other.
+TRANSIENT_INSPECTOR_ERRORS: tuple[type[InspectorError], ...] = (DatabaseError, ModelError, RecordingMissing)
+
+
+class Transcriber(Protocol):
+    """What a job needs of ``inspector.pipeline.SpeechPipeline``."""
+
+    def transcribe(self, path: str | Path) -> Transcript: ...
+
+
+# --- worker process context ----------------------------------------------------------------------
+
+
+@dataclass
+class WorkerContext:
+    """What jobs use in a worker process: settings, database, audio store, speech models, analyzers.
+
+    Jobs receive only ids; they find everything else here. The speech pipeline is created on first use
+    (or given, e.g. by tests) and kept for the life of the process, as is one ``Analyzer`` per rule set.
+    """
+
+    settings: Settings
+    db: Database
+    audio: AudioStore
+    pipeline: Transcriber | None = None
+    _analyzers: dict[int, Analyzer] = field(default_factory=dict, init=False, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkerContext:
+        return cls(settings, Database(settings.database), LocalAudioStore(settings.audio_store_dir))
+
+    def speech(self) -> Transcriber:
+        """The speech pipeline, loaded once per process."""
+        if self.pipeline is None:
+            from inspector.pipeline import SpeechPipeline
+
+            self.pipeline = SpeechPipeline(self.settings)
+        return self.pipeline
+
+    def analyzer(self, record: RuleSetRecord) -> Analyzer:
+        """The compiled rule set of ``record`` (materialized under ``data_dir/rulesets``), loaded once."""
+        analyzer = self._analyzers.get(record.id)
+        if analyzer is None:
+            folder = rulesets.materialize(record, self.settings.data_dir / "rulesets")
+            analyzer = Analyzer(self.settings, folder)
+            self._analyzers[record.id] = analyzer
+        return analyzer
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+_context: WorkerContext | None = None
+_context_lock = threading.Lock()
+
+
+@contextmanager
+def use_context(context: WorkerContext) -> Iterator[WorkerContext]:
+    """Make ``context`` the one jobs of this process use (the previous one is restored afterwards)."""
+    global _context
+    previous = _context
+    _context = context
+    try:
+        yield context
+    finally:
+        _context = previous
+
+
+def current_context() -> WorkerContext:
+    """The process's context; a job run by a plain ``rq worker`` builds one from ``Settings()``."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            _context = WorkerContext.from_settings(Settings())
+        return _context
+
+
+# --- Redis, queue, timeouts ----------------------------------------------------------------------
+
+
+def connect_redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def make_queue(settings: Settings, connection: redis.Redis) -> Queue:
+    return Queue(settings.queue.name, connection=connection, default_timeout=settings.queue.timeout_base_s)
+
+
+def job_timeout(settings: Settings, duration_s: float | None, audio_bytes: int) -> int:
+    """Seconds one call may take: ``timeout_base_s + timeout_per_audio_s`` x recording seconds.
+
+    Without a known duration, the duration is estimated from the size as if the file were 8 kHz 16-bit
+    mono PCM (larger than any common recording per byte, so the timeout is generous). It is capped at
+    the longest recording accepted.
+    """
+    if duration_s is None or duration_s <= 0:
+        duration_s = audio_bytes / WORST_CASE_BYTES_PER_S
+    duration_s = min(duration_s, settings.audio.max_duration_s)
+    q = settings.queue
+    return math.ceil(q.timeout_base_s + q.timeout_per_audio_s * duration_s)
+
+
+def _retry(settings: Settings, attempts: int) -> Retry | None:
+    """RQ retries left to a call that has already been attempted ``attempts`` times."""
+    left = settings.queue.retries - attempts
+    if left <= 0:
+        return None
+    return Retry(max=left, interval=list(settings.queue.backoff_s) or [0])
+
+
+def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# --- enqueueing ----------------------------------------------------------------------------------
+
+
+def enqueue_calls(db: Database, queue: Queue, settings: Settings, call_ids: Sequence[str]) -> int:
+    """Enqueue ``process_call`` for each of ``call_ids`` that is queued in the database; returns how many."""
+    return len(_enqueue_queued(db, queue, settings, call_ids))
+
+
+def _enqueue_queued(db: Database, queue: Queue, settings: Settings, call_ids: Sequence[str]) -> list[str]:
+    """Job ids are written to the calls first (one commit), then the jobs pushed in Redis pipelines."""
+    ids = list(dict.fromkeys(call_ids))
+    jobs: list[tuple[str, str, int, int]] = []  # call id, job id, timeout, attempts
+    with db.session() as session:
+        for chunk in _chunks(ids):
+            rows = session.execute(
+                select(Call.id, Call.duration_s, Call.audio_bytes, Call.attempts).where(
+                    Call.id.in_(chunk), Call.status == CallStatus.QUEUED.value
+                )
+            ).all()
+            for call_id, duration_s, audio_bytes, attempts in rows:
+                jobs.append((call_id, uuid.uuid4().hex, job_timeout(settings, duration_s, audio_bytes), attempts))
+        if jobs:
+            # ORM bulk UPDATE by primary key: one executemany instead of one statement per call.
+            session.execute(update(Call), [{"id": call_id, "job_id": job_id} for call_id, job_id, _, _ in jobs])
+    on_failure = Callback(call_job_failed)
+    for chunk in _chunks(jobs):
+        datas = [
+            Queue.prepare_data(
+                process_call,
+                args=(call_id,),
+                timeout=timeout,
+                job_id=job_id,
+                description=f"call {call_id}",
+                retry=_retry(settings, attempts),
+                on_failure=on_failure,
+            )
+            for call_id, job_id, timeout, attempts in chunk
+        ]
+        with queue.connection.pipeline() as pipe:
+            queue.enqueue_many(datas, pipeline=pipe)
+            pipe.execute()
+    return [call_id for call_id, _, _, _ in jobs]
+
+
+def retry_calls(db: Database, queue: Queue, settings: Settings, call_ids: Sequence[str] | None = None) -> list[str]:
+    """Failed calls (all of them when ``call_ids`` is None) back to the queue with fresh attempts.
+
+    They keep their error until a worker claims them. Returns the ids queued again.
+    """
+    with db.session() as session:
+        query = select(Call.id).where(Call.status == CallStatus.FAILED.value)
+        if call_ids is None:
+            failed = list(session.scalars(query.order_by(Call.id)))
+        else:
+            failed = []
+            for chunk in _chunks(list(dict.fromkeys(call_ids))):
+                failed += session.scalars(query.where(Call.id.in_(chunk)))
+        requeued = store.requeue(session, failed, reset_attempts=True)
+    _enqueue_queued(db, queue, settings, requeued)
+    return requeued
+
+
+def enqueue_rescore(
+    db: Database, queue: Queue, settings: Settings, rule_set_id: int, call_ids: Sequence[str] | None = None
+) -> int:
+    """Rescore done calls (all of them when ``call_ids`` is None) with a rule set, in jobs of
+    ``settings.queue.rescore_batch`` calls; returns the number of calls scheduled."""
+    done: list[str] = []
+    with db.session() as session:
+        query = select(Call.id).where(Call.status == CallStatus.DONE.value)
+        if call_ids is None:
+            done = list(session.scalars(query.order_by(Call.id)))
+        else:
+            for chunk in _chunks(list(dict.fromkeys(call_ids))):
+                done += session.scalars(query.where(Call.id.in_(chunk)))
+    retry = _retry(settings, 0)
+    batches = [list(batch) for batch in _chunks(done, settings.queue.rescore_batch)]
+    for group in _chunks(batches):
+        datas = [
+            Queue.prepare_data(
+                rescore_calls,
+                args=(batch, rule_set_id),
+                timeout=settings.queue.timeout_base_s,
+                description=f"rescore {len(batch)} calls with rule set {rule_set_id}",
+                retry=retry,
+            )
+            for batch in group
+        ]
+        with queue.connection.pipeline() as pipe:
+            queue.enqueue_many(datas, pipeline=pipe)
+            pipe.execute()
+    return len(done)
+
+
+def activate_and_rescore(db: Database, queue: Queue, settings: Settings, rule_set_id: int) -> int:
+    """Make a rule set the active one and rescore every done call with it (stored transcripts, no ASR)."""
+    with db.session() as session:
+        if rulesets.activate(session, rule_set_id) is None:
+            raise RuleSetNotFound(f"规则集 {rule_set_id} 不存在")
+    # Calls are listed after the activation committed: a call finishing from now on is analyzed with
+    # the new rule set by process_call itself.
+    return enqueue_rescore(db, queue, settings, rule_set_id)
+
+
+# --- the call job --------------------------------------------------------------------------------
+
+
+def process_call(call_id: str) -> str:
+    """The RQ job of one call: transcribe → analyze → store. Returns the call's status afterwards."""
+    started = time.perf_counter()
+    status = "error"
+    try:
+        status = _process_call(current_context(), call_id)
+        return status
+    finally:
+        log.info("call %s: %s in %.1f s", call_id, status, time.perf_counter() - started)
+
+
+def _process_call(ctx: WorkerContext, call_id: str) -> str:
+    settings = ctx.settings
+    job = get_current_job()
+    with ctx.db.session() as session:
+        call = store.get_call(session, call_id)
+        if call is None:
+            return "missing"
+        if job is not None and job.timeout is not None and job.timeout > 0:
+            lease_s = int(job.timeout)
+        else:
+            lease_s = job_timeout(settings, call.duration_s, call.audio_bytes)
+        claimed = store.claim(session, call_id, lease_s)
+        if claimed is None:  # done, failed, or held by a live lease: not ours to process
+            return _status(session, call_id)
+        attempt, agent_id = claimed.attempts, claimed.agent_id
+        audio_sha256, audio_name = claimed.audio_sha256, claimed.audio_name
+
+    try:
+        with ctx.db.session() as session:
+            transcript = store.load_transcript(session, call_id)  # stored by a worker that died after ASR
+        if transcript is None:
+            try:
+                path = ctx.audio.local_path(audio_sha256)
+            except FileNotFoundError:
+                raise RecordingMissing(f"录音库中找不到录音 {audio_name}（{audio_sha256}）") from None
+            transcript = ctx.speech().transcribe(path)
+            with ctx.db.session() as session:
+                if not _hold(session, call_id, attempt):
+                    return _status(session, call_id)
+                store.save_transcript(session, call_id, transcript)
+
+        with ctx.db.session() as session:
+            record = rulesets.ensure_default(session, settings.rules_dir)
+        analysis = ctx.analyzer(record).analyze_transcript(transcript, agent_id)
+
+        with ctx.db.session() as session:
+            if not _hold(session, call_id, attempt):
+                return _status(session, call_id)
+            active = rulesets.ensure_default(session, settings.rules_dir)
+            if active.id != record.id:  # a rule set was activated meanwhile
+                record = active
+                analysis = ctx.analyzer(record).analyze_transcript(transcript, agent_id)
+            call = store.get_call(session, call_id)
+            assert call is not None
+            store.save_analysis(session, call, analysis, record.id, current=True)
+            if call.duration_s is None:
+                call.duration_s = transcript.duration_s
+            store.finish(session, call)
+        return CallStatus.DONE.value
+
+    except Exception as err:
+        if _is_permanent(err):
+            message = _permanent_message(err, audio_name)
+            with ctx.db.session() as session:
+                if not _hold(session, call_id, attempt):
+                    return _status(session, call_id)
+                store.mark_failed(session, call_id, message)
+            log.warning("call %s failed: %s", call_id, message)
+            return CallStatus.FAILED.value
+        with ctx.db.session() as session:
+            _release(session, call_id, attempt, _error_text(err, lease_s))
+        raise
+
+
+def _hold(session: Session, call_id: str, attempt: int) -> bool:
+    """Whether this job still holds the call (the fence of every write); locks the call's row until commit."""
+    result = session.execute(
+        update(Call)
+        .where(Call.id == call_id, Call.status == CallStatus.PROCESSING.value, Call.attempts == attempt)
+        .values(updated_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def _release(session: Session, call_id: str, attempt: int, error: str) -> None:
+    """After a transient error: keep the error on the call and free it for RQ's retry (or the reconciler)."""
+    session.execute(
+        update(Call)
+        .where(Call.id == call_id, Call.status == CallStatus.PROCESSING.value, Call.attempts == attempt)
+        .values(error=error[:4000], lease_until=None, updated_at=utcnow())
+    )
+
+
+def _status(session: Session, call_id: str) -> str:
+    status = session.scalar(select(Call.status).where(Call.id == call_id))
+    return status if status is not None else "missing"
+
+
+def _is_permanent(err: BaseException) -> bool:
+    return isinstance(err, InspectorError) and not isinstance(err, TRANSIENT_INSPECTOR_ERRORS)
+
+
+def _one_line(text: str, limit: int = 1000) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def _permanent_message(err: BaseException, audio_name: str) -> str:
+    if isinstance(err, AudioError):  # name the file as it arrived, not its path in the audio store
+        return _one_line(f"{audio_name}: {err.reason}")
+    return _one_line(str(err))
+
+
+def _error_text(err: BaseException | None, timeout_s: int | None = None) -> str:
+    if isinstance(err, JobTimeoutException):
+        return f"处理超时（超过 {timeout_s} 秒）" if timeout_s else "处理超时"
+    if isinstance(err, InspectorError):
+        return _one_line(str(err))
+    if err is None:
+        return "未知错误"
+    return _one_line(f"{type(err).__name__}: {err}")
+
+
+def call_job_failed(job: Job, connection: redis.Redis, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+    """RQ failure callback of ``process_call`` jobs: once RQ has no retry left, the call is failed.
+
+    RQ calls it on every failure, before deciding to retry (also for a job whose worker died, from
+    another worker's registry cleanup). Only a call still processing under this job, and not held by
+    a live lease, is failed.
+    """
+    if job.should_retry:
+        return
+    call_id = str(job.args[0])
+    ctx = current_context()
+    with ctx.db.session() as session:
+        call = store.get_call(session, call_id)
+        if call is None:
+            return
+        retried = max(0, call.attempts - 1)
+    timeout_s = int(job.timeout) if job.timeout and job.timeout > 0 else None
+    if isinstance(exc_value, AbandonedJobError):
+        message = f"处理超时或工作进程中断，已重试 {retried} 次"
+    else:
+        error = _error_text(exc_value, timeout_s)
+        message = f"处理失败，已重试 {retried} 次：{error}" if retried else f"处理失败：{error}"
+    now = utcnow()
+    with ctx.db.session() as session:
+        session.execute(
+            update(Call)
+            .where(
+                Call.id == call_id,
+                Call.status == CallStatus.PROCESSING.value,
+                or_(Call.job_id == job.id, Call.job_id.is_(None)),
+                or_(Call.lease_until.is_(None), Call.lease_until <= now),
+            )
+            .values(
+                status=CallStatus.FAILED.value, error=message[:4000], lease_until=None, updated_at=now, finished_at=now
+            )
+        )
+    log.warning("call %s failed: %s", call_id, message)
+
+
+# --- the rescoring job ---------------------------------------------------------------------------
+
+
+def rescore_calls(call_ids: list[str], rule_set_id: int) -> int:
+    """The RQ job of a rescoring batch: analyze the stored transcripts with a rule set (no ASR).
+
+    The analysis becomes the calls' current one while the rule set is the active one. Calls that are
+    not done or have no transcript are skipped. Returns the number of calls rescored.
+    """
+    started = time.perf_counter()
+    ctx = current_context()
+    with ctx.db.session() as session:
+        record = session.get(RuleSetRecord, rule_set_id)
+        if record is None:
+            log.warning("rescore: rule set %s does not exist", rule_set_id)
+            return 0
+        transcripts: dict[str, tuple[str, Transcript]] = {}
+        for chunk in _chunks(call_ids):
+            for call in session.scalars(select(Call).where(Call.id.in_(chunk), Call.status == CallStatus.DONE.value)):
+                transcript = store.load_transcript(session, call.id)
+                if transcript is not None:
+                    transcripts[call.id] = (call.agent_id, transcript)
+    analyzer = ctx.analyzer(record)
+    analyses = {call_id: analyzer.analyze_transcript(t, agent_id) for call_id, (agent_id, t) in transcripts.items()}
+    rescored = 0
+    with ctx.db.session() as session:
+        active = rulesets.active_ruleset(session)
+        current = active is not None and active.id == rule_set_id
+        for call_id, analysis in analyses.items():
+            call = store.get_call(session, call_id)
+            if call is None or call.status != CallStatus.DONE.value:
+                continue
+            store.save_analysis(session, call, analysis, rule_set_id, current=current)
+            rescored += 1
+    log.info("rescore: %d calls with rule set %s in %.1f s", rescored, rule_set_id, time.perf_counter() - started)
+    return rescored
+
+
+# --- the reconciler ------------------------------------------------------------------------------
+
+
+@dataclass
+class ReconcileReport:
+    requeued: list[str] = field(default_factory=list)  # enqueued again
+    failed: list[str] = field(default_factory=list)  # out of attempts
+
+
+def _job_states(connection: redis.Redis, job_ids: Sequence[str | None]) -> list[str | None]:
+    """Each job's status in Redis (None: no job, or one Redis does not know)."""
+    known = [job_id for job_id in job_ids if job_id]
+    with connection.pipeline(transaction=False) as pipe:
+        for job_id in known:
+            pipe.hget(Job.key_for(job_id), "status")
+        found = dict(zip(known, pipe.execute(), strict=True))
+    states: list[str | None] = []
+    for job_id in job_ids:
+        state = found.get(job_id) if job_id else None
+        states.append(state.decode() if isinstance(state, bytes) else state)
+    return states
+
+
+def _calls_in(db: Database, status: CallStatus) -> Iterator[list[tuple[str, str | None, datetime | None, int]]]:
+    """Batches of (id, job id, lease end, attempts) of the calls in ``status``, by id (keyset paging)."""
+    after = ""
+    while True:
+        with db.session() as session:
+            rows = session.execute(
+                select(Call.id, Call.job_id, Call.lease_until, Call.attempts)
+                .where(Call.status == status.value, Call.id > after)
+                .order_by(Call.id)
+                .limit(BATCH)
+            ).all()
+        if not rows:
+            return
+        yield [tuple(row) for row in rows]  # type: ignore[misc]
+        after = rows[-1][0]
+
+
+def reconcile(db: Database, queue: Queue, settings: Settings) -> ReconcileReport:
+    """Make Redis agree with the database (see the module docstring): re-enqueue queued calls Redis lost,
+    and queue again (or fail, once out of attempts) processing calls whose worker is gone."""
+    report = ReconcileReport()
+    for batch in _calls_in(db, CallStatus.QUEUED):
+        states = _job_states(queue.connection, [job_id for _, job_id, _, _ in batch])
+        lost = [
+            call_id for (call_id, _, _, _), state in zip(batch, states, strict=True) if state not in LIVE_JOB_STATES
+        ]
+        report.requeued += _enqueue_queued(db, queue, settings, lost)
+
+    max_attempts = settings.queue.retries + 1
+    for batch in _calls_in(db, CallStatus.PROCESSING):
+        now = utcnow()
+        expired = [row for row in batch if row[2] is None or row[2] < now]
+        if not expired:
+            continue
+        states = _job_states(queue.connection, [job_id for _, job_id, _, _ in expired])
+        gone = [row for row, state in zip(expired, states, strict=True) if state not in LIVE_JOB_STATES]
+        requeue = [call_id for call_id, _, _, attempts in gone if attempts < max_attempts]
+        with db.session() as session:
+            for call_id, _, _, attempts in gone:
+                if attempts >= max_attempts:
+                    store.mark_failed(session, call_id, f"处理超时或工作进程中断，已重试 {attempts - 1} 次")
+                    report.failed.append(call_id)
+            requeued = store.requeue(session, requeue)
+        report.requeued += _enqueue_queued(db, queue, settings, requeued)
+    if report.requeued or report.failed:
+        log.info("reconcile: %d calls enqueued again, %d failed", len(report.requeued), len(report.failed))
+    return report
+
+
+# --- the worker ----------------------------------------------------------------------------------
+
+
+class InspectorWorker(SimpleWorker):
+    """A ``SimpleWorker`` (no fork per job: the models stay loaded) that also runs the reconciler.
+
+    RQ's maintenance (registry cleanup: abandoned jobs retried or failed) runs every
+    ``reconcile_interval_s`` instead of every 10 minutes, followed by ``reconcile`` under a Redis lock so
+    that one worker reconciles per interval. An idle worker wakes up at that interval to do it.
+    """
+
+    def __init__(self, queue: Queue, context: WorkerContext, name: str | None = None) -> None:
+        self.context = context
+        self.reconcile_interval_s = context.settings.queue.reconcile_interval_s
+        self.reconcile_queue = queue
+        super().__init__(
+            [queue], name=name, connection=queue.connection, maintenance_interval=self.reconcile_interval_s
+        )
+        self.log_result_lifespan = False
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return max(1, min(self.worker_ttl - 15, self.reconcile_interval_s))
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        lock = f"inspector:reconcile:{self.reconcile_queue.name}"
+        if not self.connection.set(lock, self.name, nx=True, ex=max(1, self.reconcile_interval_s - 1)):
+            return
+        try:
+            reconcile(self.context.db, self.reconcile_queue, self.context.settings)
+        except Exception:  # a database outage must not stop the worker; the next interval tries again
+            log.exception("reconcile failed")
+
+
+def run_worker(
+    settings: Settings, *, burst: bool = False, name: str | None = None, context: WorkerContext | None = None
+) -> None:
+    """``inspector worker``: prepare the database and the models, then work the queue.
+
+    ``context`` defaults to one built from ``settings`` (tests pass their own). With ``burst`` the worker
+    stops once the queue is empty (scheduled retries that are not due yet are left for later).
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
+    own_context = context is None
+    ctx = context if context is not None else WorkerContext.from_settings(settings)
+    try:
+        ctx.db.upgrade()
+        with ctx.db.session() as session:
+            rulesets.ensure_default(session, settings.rules_dir)
+        ctx.speech()  # load the models before the first job, not inside its timeout
+        connection = connect_redis(settings.redis_url)
+        worker = InspectorWorker(make_queue(settings, connection), ctx, name=name)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        handlers = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) if in_main_thread else None
+        try:
+            with use_context(ctx):
+                worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        finally:
+            if handlers is not None:  # SimpleWorker installs its own; give the caller's back
+                signal.signal(signal.SIGINT, handlers[0])
+                signal.signal(signal.SIGTERM, handlers[1])
+            connection.close()
+    finally:
+        if own_context:
+            ctx.close()
