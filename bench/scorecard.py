@@ -13,8 +13,8 @@ dimensions, checks and hits built from the real rules of rules/ by ``inspector.s
 synthetic findings, so the JSON is what a worker stores), inserted in batches of 10,000 (COPY on
 PostgreSQL, executemany on SQLite). The ``agent_days`` rollup is summed in Python from the same rows,
 then checked: for a few random agents ``refresh_agent_days`` (the production path) must rebuild
-exactly the same rows. Without ``--reuse`` the tables are emptied first; with it, a populated database
-is used as it is.
+exactly the same rows. Without ``--reuse`` the database starts empty (a SQLite file is deleted, the
+PostgreSQL tables are truncated); with it, a populated database is used as it is.
 
 Then it times ``inspector.scorecards.scorecard`` for random agents and ``leaderboard`` for random teams
 over random 30-day, 90-day and whole-period ranges (each query in its own session, as an API request),
@@ -528,9 +528,13 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    backend = make_url(args.db).get_backend_name()
+    url = make_url(args.db)
+    backend = url.get_backend_name()
     if backend == "postgresql" and args.create:
         _create_database(args.db)
+    if backend == "sqlite" and not args.reuse and url.database:  # a fresh file: no free pages left by a DELETE
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
     db = Database(args.db)
     try:
         db.upgrade()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from inspector.analysis import CallAnalysis
@@ -319,10 +319,14 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
     keys = {k for k in keys if k[1] is not None}
     if not keys:
         return
-    pairs = sorted(keys)  # type: ignore[arg-type]
-    teams = dict(session.execute(select(Agent.id, Agent.team_id).where(Agent.id.in_({a for a, _ in pairs}))).all())
-    for chunk in _chunks(pairs, 200):
-        session.execute(delete(AgentDay).where(tuple_(AgentDay.agent_id, AgentDay.day).in_(list(chunk))))
+    by_agent: dict[str, list[date]] = {}
+    for agent_id, day in sorted(keys):  # type: ignore[arg-type]
+        by_agent.setdefault(agent_id, []).append(day)  # type: ignore[arg-type]
+    teams = dict(session.execute(select(Agent.id, Agent.team_id).where(Agent.id.in_(list(by_agent)))).all())
+    # One agent at a time, so both SQLite and PostgreSQL use ix_calls_agent_day (a row-value IN over many
+    # pairs makes SQLite scan every call).
+    for agent_id, agent_days in by_agent.items():
+        session.execute(delete(AgentDay).where(AgentDay.agent_id == agent_id, AgentDay.day.in_(agent_days)))
         rows = session.execute(
             select(
                 Call.agent_id,
@@ -335,12 +339,12 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
                 Analysis.hits,
             )
             .join(Analysis, Analysis.id == Call.analysis_id)
-            .where(tuple_(Call.agent_id, Call.day).in_(list(chunk)))
+            .where(Call.agent_id == agent_id, Call.day.in_(agent_days))
         ).all()
         days: dict[tuple[str, date], dict[str, Any]] = {}
-        for agent_id, day, total, alert, fatal, score, checks, hits in rows:
+        for agent, day, total, alert, fatal, score, checks, hits in rows:
             acc = days.setdefault(
-                (agent_id, day),
+                (agent, day),
                 {
                     "calls": 0,
                     "score_sum": 0.0,
