@@ -107,6 +107,38 @@ class ApiSettings(BaseModel):
     max_ruleset_bytes: int = Field(1024 * 1024, gt=0)
 
 
+class ReviewSettings(BaseModel):
+    """Sampling policy of the review queue (复核): which done calls a reviewer looks at."""
+
+    red: bool = True  # every red alert
+    fatal: bool = True  # every fatal (一票否决) call
+    lowest_percent: float = Field(5.0, ge=0, le=100)  # the lowest-scoring N% of each local week's calls
+    random_percent: float = Field(2.0, ge=0, le=100)  # a random X% of each agent's calls per week (at least 1)
+
+
+class AlertSettings(BaseModel):
+    """Alert delivery (红黄蓝预警) to a webhook; None = alerts only in the alert queue."""
+
+    webhook_url: str | None = None
+    min_level: Literal["blue", "yellow", "red"] = "yellow"
+    retries: int = Field(5, ge=0)
+    backoff_s: list[int] = [10, 60, 300, 1800, 3600]
+    timeout_s: float = Field(10.0, gt=0)
+    # When set, each delivery carries X-Inspector-Signature: sha256=HMAC(secret, body).
+    secret: str | None = None
+
+
+class WebSettings(BaseModel):
+    session_hours: float = Field(12.0, gt=0)
+    # Secure cookies need HTTPS (browsers also accept them on http://localhost).
+    secure_cookies: bool = True
+
+
+class TrainingSettings(BaseModel):
+    # Coaching effect: the agent's targeted dimension over this many calls before vs. after.
+    effect_calls: int = Field(10, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INSPECTOR_", env_nested_delimiter="__", extra="ignore"
@@ -130,6 +162,10 @@ class Settings(BaseSettings):
     utterances: UtteranceSettings = UtteranceSettings()
     queue: QueueSettings = QueueSettings()
     api: ApiSettings = ApiSettings()
+    review: ReviewSettings = ReviewSettings()
+    alerts: AlertSettings = AlertSettings()
+    web: WebSettings = WebSettings()
+    training: TrainingSettings = TrainingSettings()
 
     @property
     def database(self) -> str:

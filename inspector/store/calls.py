@@ -263,13 +263,18 @@ def save_analysis(session: Session, call: Call, analysis: CallAnalysis, rule_set
     session.flush()
     if current:
         call.analysis_id = existing.id
-        call.score = existing.total
+        call.score = effective_score(existing)
         call.alert = existing.alert
         call.fatal = existing.fatal
         call.updated_at = utcnow()
         session.flush()
         refresh_agent_days(session, {(call.agent_id, call.day)})
     return existing
+
+
+def effective_score(analysis: Analysis) -> float:
+    """The score that counts: a reviewer's (复核/申诉) when there is one, else the machine's."""
+    return analysis.reviewed_total if analysis.reviewed_total is not None else analysis.total
 
 
 def finish(session: Session, call: Call) -> None:
@@ -331,7 +336,7 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
             select(
                 Call.agent_id,
                 Call.day,
-                Analysis.total,
+                func.coalesce(Analysis.reviewed_total, Analysis.total),
                 Analysis.alert,
                 Analysis.fatal,
                 Analysis.score,

@@ -144,6 +144,11 @@ class Analysis(Base):
     emotion: Mapped[dict[str, Any]] = mapped_column(JSON)
     topics: Mapped[list[Any]] = mapped_column(JSON)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # After review (复核) or an accepted appeal: the score a person stands behind; ``total`` stays the
+    # machine's. Effective score = reviewed_total if set, else total (calls.score and the rollup use it).
+    reviewed_total: Mapped[float | None] = mapped_column(Float)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (UniqueConstraint("call_id", "rule_set_id", name="uq_analyses_call_rule_set"),)
 
@@ -180,3 +185,176 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+
+# --- people, review, appeals, training, alerts (issue 5) -------------------------------------------
+
+
+class User(Base):
+    """A person who logs in to the web UI (password) and may own API tokens."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    role: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[str | None] = mapped_column(String(64))  # role agent: whose data this is
+    team_id: Mapped[str | None] = mapped_column(String(64))  # role team_lead: which team
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """A logged-in browser; the cookie holds a random value, the table only its sha256."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie value
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, from what to what, and why."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(200))  # "user:zhangsan" / "token:3"
+    actor_role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(128))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+
+class Review(Base):
+    """A call in the review queue (复核), put there by the sampling policy or by hand."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(32))  # red | fatal | lowest | random | appeal | manual
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | done
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    reviewer: Mapped[str | None] = mapped_column(String(200))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("analysis_id", name="uq_reviews_analysis"),)
+
+
+class HitVerdict(Base):
+    """A reviewer's word on one machine finding: confirmed or rejected (a false alarm)."""
+
+    __tablename__ = "hit_verdicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    hit_index: Mapped[int] = mapped_column(Integer)  # position in analyses.hits
+    rule_id: Mapped[str] = mapped_column(String(128), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))  # confirmed | rejected
+    reviewer: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("analysis_id", "hit_index", name="uq_hit_verdicts_hit"),)
+
+
+class AddedFinding(Base):
+    """A finding the machine missed, added by a reviewer (counts in the reviewed score)."""
+
+    __tablename__ = "added_findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[str | None] = mapped_column(String(128))
+    dimension: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text)
+    points: Mapped[float] = mapped_column(Float)  # negative: deducted
+    start: Mapped[float | None] = mapped_column(Float)
+    end: Mapped[float | None] = mapped_column(Float)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Appeal(Base):
+    """An agent contesting one finding (申诉); a reviewer accepts (the hit is rejected) or rejects it."""
+
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    hit_index: Mapped[int] = mapped_column(Integer)
+    rule_id: Mapped[str] = mapped_column(String(128))
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    comment: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | accepted | rejected
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    resolver: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("analysis_id", "hit_index", name="uq_appeals_hit"),)
+
+
+class CoachingAssignment(Base):
+    """Coaching a trainer assigns to an agent for a weak competency, with evidence calls and a due date."""
+
+    __tablename__ = "coaching"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    competency: Mapped[str] = mapped_column(String(64))
+    dimension: Mapped[str | None] = mapped_column(String(64))  # the score dimension whose effect is measured
+    course_id: Mapped[str | None] = mapped_column(String(64))
+    evidence: Mapped[list[Any]] = mapped_column(JSON)  # call ids
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # assigned | done | cancelled
+    trainer: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AlertEvent(Base):
+    """A red/yellow/blue alert raised by a call's analysis, in the alert queue until handled."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    level: Mapped[str] = mapped_column(String(8), index=True)
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | acknowledged | closed
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    handled_by: Mapped[str | None] = mapped_column(String(200))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    delivery: Mapped[str] = mapped_column(String(16), default="none")  # none | pending | delivered | failed
+
+    __table_args__ = (UniqueConstraint("analysis_id", name="uq_alerts_analysis"),)
+
+
+class AlertDelivery(Base):
+    """One attempt to deliver an alert to the webhook (every attempt is kept)."""
+
+    __tablename__ = "alert_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    url: Mapped[str] = mapped_column(String(1000))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float | None] = mapped_column(Float)

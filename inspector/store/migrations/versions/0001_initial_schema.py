@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:49:22.493224
+Create Date: 2026-11-23
 """
 
 from __future__ import annotations
