@@ -12,11 +12,24 @@ from zoneinfo import ZoneInfo
 import redis as redis_lib
 from fastapi import APIRouter, Depends, FastAPI
 
-from api import docs, errors
+from api import docs, errors, web
 from api.deps import current_principal
 from api.limits import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import agents, calls, exports, health, rulesets, teams
+from api.routes import (
+    agents,
+    alerts,
+    appeals,
+    assessments,
+    auth,
+    calls,
+    coaching,
+    exports,
+    health,
+    reviews,
+    rulesets,
+    teams,
+)
 from api.state import AppState
 from inspector import jobs
 from inspector.settings import Settings
@@ -68,7 +81,8 @@ def create_app(
         title=docs.TITLE,
         version="1",
         description="物业服务热线智能质检：录音上传、分析结果、坐席成绩单、规则集管理与导出。"
-        "除 /api/v1/healthz 外，所有 /api/v1 接口都需要 Authorization: Bearer <token>。",
+        "除 /api/v1/healthz 与登录/退出外，所有 /api/v1 接口都需要 Authorization: Bearer <token>，"
+        "或网页登录的会话 Cookie（修改类请求另需请求头 X-CSRF-Token）。",
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
@@ -76,10 +90,14 @@ def create_app(
     app.state.inspector = state
 
     protected = APIRouter(dependencies=[Depends(current_principal)])
-    for module in (calls, agents, teams, rulesets, exports, health):
+    for module in (calls, agents, teams, rulesets, exports, health, auth, coaching, assessments, alerts, reviews,
+                   appeals):  # fmt: skip
         protected.include_router(module.router)
     app.include_router(protected, prefix=API_PREFIX)
     app.include_router(health.public, prefix=API_PREFIX)
+    app.include_router(auth.public, prefix=API_PREFIX)  # login / logout
+    app.state.login_limiter = auth.LoginLimiter()  # failed logins per username, this process
+    app.include_router(web.router)  # the web UI (/ui/), static; its data calls go to /api/v1
     docs.install(app)
     errors.install(app)
 

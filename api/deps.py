@@ -1,39 +1,65 @@
 """Request dependencies: the app state, a database session, and authorization.
 
 Authorization lives here and only here. Routes declare who may call them with ``require_roles(...)``
-and reach data through the helpers below (``visible_call``, ``check_agent``, ``agent_scope``,
-``sees_full_caller``), which apply the per-record rules:
+(or the ready-made ``Admin``, ``Reviewer``, ``ScoreEditor``, ``Coach``, ``Staff``, ``Anyone``) and reach
+data through the helpers below, which apply the per-record rules.
 
-- Every ``/api/v1`` route except ``/healthz`` needs ``Authorization: Bearer <token>``; no token or a
-  bad/revoked one is 401 with ``WWW-Authenticate: Bearer``.
+Who is asking (``current_principal``):
+
+- ``Authorization: Bearer <token>`` (scripts, integrations) or the ``inspector_session`` cookie set by
+  ``POST /api/v1/auth/login`` (the web UI). A bearer header wins when both are present; a bad bearer
+  token is 401 even with a valid cookie.
+- Every ``/api/v1`` route except ``/healthz``, ``/auth/login`` and ``/auth/logout`` needs one of them; none,
+  or a bad/revoked token, an expired session, a deactivated user → 401 with ``WWW-Authenticate: Bearer``.
+- Cookie requests with an unsafe method (anything but GET/HEAD/OPTIONS) must send the session's CSRF
+  token in ``X-CSRF-Token`` (returned by login and ``GET /auth/me``), else 403 ``csrf_failed``. Bearer
+  requests need none: browsers never attach an ``Authorization`` header on their own.
+- A token that belongs to a user speaks for that user (role, agent id, team read from the user at every
+  request; a deactivated user's tokens stop working).
+
+What they may see:
+
 - A role not allowed on a route is 403.
-- An ``agent`` token sees only its own agent id: other agents' calls do not exist for it (404, so
-  call ids cannot be probed), their scorecards are forbidden (403), and call lists are narrowed to it.
-- The caller's phone number is shown in full to ``admin`` only, masked (138****5678) to everyone else.
+- ``agent``: its own agent id only. Other agents' calls do not exist for it (404, so call ids cannot be
+  probed), their figures are forbidden (403), lists are narrowed to it.
+- ``team_lead``: the agents of its team only (an agent's team is ``agents.team_id`` now). Other teams'
+  calls are 404, their agents' figures and other teams' leaderboards 403, lists narrowed to the team.
+- Everyone else sees every agent. The caller's phone number is shown in full to ``admin`` only.
+
+For a list of records with an agent id column, filter with ``query.where(agent_filter(principal, col))``;
+for one record, ``check_agent(principal, record.agent_id)`` (403) or ``visible_call`` (404).
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.errors import ApiError
 from api.state import AppState
 from inspector.store.db import utcnow
-from inspector.store.schema import ApiToken, Call
+from inspector.store.schema import Agent, ApiToken, Call, User
 from inspector.store.tokens import USER_ROLES, verify_token
+from inspector.store.users import session_user
 
 ADMIN = ("admin",)
 REVIEWERS = ("admin", "reviewer")
+SCORE_EDITORS = ("admin", "reviewer")  # change scores: verdicts, findings, reviewed score, appeals (not trainers)
+COACHES = ("admin", "trainer", "team_lead")  # assign coaching (a team lead: to its own team's agents)
 STAFF = ("admin", "reviewer", "trainer", "team_lead")  # everyone but agents
 EVERYONE = USER_ROLES
+
+SESSION_COOKIE = "inspector_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # ``last_used_at`` is written at most this often per token (not one write per request).
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -42,16 +68,33 @@ _bearer = HTTPBearer(
     auto_error=False,
     description="访问令牌（inspector token create 生成），请求头 Authorization: Bearer <token>",
 )
+_session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="网页登录会话（POST /api/v1/auth/login 设置）；修改类请求还需请求头 X-CSRF-Token",
+)
+
+SessionCookieValue = Annotated[str | None, Depends(_session_cookie)]
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request speaks for (from its bearer token)."""
+    """Who a request speaks for (a bearer token, or a logged-in user's session)."""
 
-    token_id: int
+    token_id: int | None
     role: str
     agent_id: str | None
     name: str
+    user_id: int | None = None
+    username: str | None = None
+    team_id: str | None = None  # team_lead: the team this principal leads
+    team_agents: frozenset[str] = field(default_factory=frozenset)  # team_lead: its team's agent ids
+    csrf_token: str | None = None  # cookie sessions: what X-CSRF-Token must be
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this principal."""
+        return f"user:{self.username}" if self.username else f"token:{self.token_id}"
 
 
 def get_state(request: Request) -> AppState:
@@ -75,19 +118,74 @@ def _unauthorized(detail: str) -> ApiError:
     return ApiError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_principal(
-    state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise _unauthorized("缺少访问令牌，请在请求头中提供 Authorization: Bearer <token>")
+def csrf_failed() -> ApiError:
+    return ApiError(403, "csrf_failed", f"缺少或错误的 CSRF 令牌（请求头 {CSRF_HEADER}），请刷新页面后重试")
+
+
+def csrf_matches(request: Request, expected: str) -> bool:
+    return hmac.compare_digest(request.headers.get(CSRF_HEADER, "").encode(), expected.encode())
+
+
+def _team_agents(session: Session, team_id: str | None) -> frozenset[str]:
+    if not team_id:
+        return frozenset()
+    return frozenset(session.scalars(select(Agent.id).where(Agent.team_id == team_id)))
+
+
+def user_principal(session: Session, user: User, token: ApiToken | None = None, csrf: str | None = None) -> Principal:
+    """The principal of a user (logged in, or through one of the user's tokens)."""
+    team_id = user.team_id if user.role == "team_lead" else None
+    return Principal(
+        token_id=None if token is None else token.id,
+        role=user.role,
+        agent_id=user.agent_id,
+        name=(token.name if token is not None and token.name else "") or user.display_name or user.username,
+        user_id=user.id,
+        username=user.username,
+        team_id=team_id,
+        team_agents=_team_agents(session, team_id),
+        csrf_token=csrf,
+    )
+
+
+def _bearer_principal(state: AppState, token: str) -> Principal:
     with state.db.session() as session:
-        record = verify_token(session, credentials.credentials)
+        record = verify_token(session, token)
         if record is None:
             raise _unauthorized("访问令牌无效或已吊销")
+        user = None if record.user_id is None else session.get(User, record.user_id)
+        if record.user_id is not None and (user is None or not user.active):
+            raise _unauthorized("访问令牌所属的用户已停用")
         now = utcnow()
         if record.last_used_at is None or now - record.last_used_at > _LAST_USED_RESOLUTION:
             session.execute(update(ApiToken).where(ApiToken.id == record.id).values(last_used_at=now))
+        if user is not None:
+            return user_principal(session, user, token=record)
         return Principal(token_id=record.id, role=record.role, agent_id=record.agent_id, name=record.name)
+
+
+def _cookie_principal(state: AppState, request: Request, cookie_value: str) -> Principal:
+    with state.db.session() as session:  # committed even when refused: an expired session is deleted
+        found = session_user(session, cookie_value)
+        principal = None if found is None else user_principal(session, found[0], csrf=found[1].csrf_token)
+    if principal is None or principal.csrf_token is None:
+        raise _unauthorized("登录已过期或无效，请重新登录")
+    if request.method not in SAFE_METHODS and not csrf_matches(request, principal.csrf_token):
+        raise csrf_failed()
+    return principal
+
+
+def current_principal(
+    request: Request,
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie_value: SessionCookieValue,
+) -> Principal:
+    if credentials is not None and credentials.scheme.lower() == "bearer" and credentials.credentials:
+        return _bearer_principal(state, credentials.credentials)
+    if cookie_value:
+        return _cookie_principal(state, request, cookie_value)
+    raise _unauthorized("未登录：请先登录，或在请求头中提供 Authorization: Bearer <token>")
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -109,6 +207,8 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
 
 Admin = Annotated[Principal, Depends(require_roles(*ADMIN))]
 Reviewer = Annotated[Principal, Depends(require_roles(*REVIEWERS))]
+ScoreEditor = Annotated[Principal, Depends(require_roles(*SCORE_EDITORS))]
+Coach = Annotated[Principal, Depends(require_roles(*COACHES))]
 Staff = Annotated[Principal, Depends(require_roles(*STAFF))]
 Anyone = Annotated[Principal, Depends(require_roles(*EVERYONE))]
 
@@ -117,26 +217,60 @@ Anyone = Annotated[Principal, Depends(require_roles(*EVERYONE))]
 
 
 def agent_scope(principal: Principal) -> str | None:
-    """The only agent id this principal may see, or None when it may see every agent."""
+    """The only agent id this principal may see, or None when it is not limited to one agent."""
     if principal.role == "agent":
         return principal.agent_id or ""  # an agent token without an agent id sees nothing
     return None
 
 
+def team_scope(principal: Principal) -> str | None:
+    """The only team this principal may see (team_lead), or None when it is not limited to one team."""
+    if principal.role == "team_lead":
+        return principal.team_id or ""  # a team lead without a team sees nothing
+    return None
+
+
+def may_see_agent(principal: Principal, agent_id: str) -> bool:
+    if principal.role == "agent":
+        return agent_id == (principal.agent_id or "")
+    if principal.role == "team_lead":
+        return agent_id in principal.team_agents
+    return True
+
+
+def agent_filter(principal: Principal, agent_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+    """A WHERE condition limiting rows with ``agent_column`` to the agents this principal may see."""
+    if principal.role == "agent":
+        return agent_column == (principal.agent_id or "")
+    if principal.role == "team_lead":
+        return agent_column.in_(select(Agent.id).where(Agent.team_id == (principal.team_id or "")))
+    return true()
+
+
 def visible_call(session: Session, principal: Principal, call_id: str) -> Call:
     """The call, or 404 when it does not exist or is not this principal's to see."""
     call = session.get(Call, call_id)
-    scope = agent_scope(principal)
-    if call is None or (scope is not None and call.agent_id != scope):
+    if call is None or not may_see_agent(principal, call.agent_id):
         raise ApiError(404, "call_not_found", f"通话 {call_id} 不存在", call_id=call_id)
     return call
 
 
 def check_agent(principal: Principal, agent_id: str) -> None:
-    """403 unless the principal may see this agent's figures."""
-    scope = agent_scope(principal)
-    if scope is not None and agent_id != scope:
-        raise ApiError(403, "forbidden", "坐席只能查看自己的数据", agent_id=agent_id)
+    """403 unless the principal may see (and act on) this agent's figures."""
+    if may_see_agent(principal, agent_id):
+        return
+    if principal.role == "team_lead":
+        raise ApiError(403, "forbidden", "班组长只能查看本班组坐席的数据", agent_id=agent_id)
+    raise ApiError(403, "forbidden", "坐席只能查看自己的数据", agent_id=agent_id)
+
+
+def check_team(principal: Principal, team_id: str) -> None:
+    """403 unless the principal may see this team's figures (a team lead: its own team; agents: none)."""
+    if principal.role == "agent":
+        raise ApiError(403, "forbidden", "坐席无权查看班组数据", team=team_id)
+    scope = team_scope(principal)
+    if scope is not None and (not scope or team_id != scope):
+        raise ApiError(403, "forbidden", "班组长只能查看本班组的数据", team=team_id)
 
 
 def sees_full_caller(principal: Principal) -> bool:

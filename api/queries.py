@@ -63,6 +63,7 @@ class CallFilter:
     max_score: float | None = None
     status: str | None = None
     visible_agent: str | None = None  # set from the principal (deps.agent_scope), never from the query
+    visible_team: str | None = None  # set from the principal (deps.team_scope), never from the query
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class CallFilterParams:
     max_score: float | None
     status: StatusName | None
 
-    def to_filter(self, tz: tzinfo, visible_agent: str | None) -> CallFilter:
+    def to_filter(self, tz: tzinfo, visible_agent: str | None, visible_team: str | None = None) -> CallFilter:
+        """``visible_agent`` / ``visible_team``: ``deps.agent_scope`` / ``deps.team_scope`` of the principal."""
         if self.min_score is not None and self.max_score is not None and self.min_score > self.max_score:
             raise invalid_param("min_score", "不能大于 max_score")
         return CallFilter(
@@ -91,6 +93,7 @@ class CallFilterParams:
             max_score=self.max_score,
             status=self.status,
             visible_agent=visible_agent,
+            visible_team=visible_team,
         )
 
 
@@ -121,6 +124,8 @@ def _date_condition(query: Select[Any], bound: date | datetime, lower: bool) -> 
 def _filtered(query: Select[Any], f: CallFilter) -> Select[Any]:
     if f.visible_agent is not None:
         query = query.where(Call.agent_id == f.visible_agent)
+    if f.visible_team is not None:
+        query = query.where(Agent.team_id == f.visible_team)
     if f.agent_id is not None:
         query = query.where(Call.agent_id == f.agent_id)
     if f.team is not None:

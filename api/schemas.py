@@ -72,6 +72,10 @@ class CallDetail(BaseModel):
     topics: list[str] | None = None
     metrics: dict[str, Any] | None = None
     ruleset: RuleSetRef | None = None
+    # ``score.total`` is the machine's; after review (复核) or an accepted appeal, ``effective_score`` is the
+    # reviewed score that counts in lists and scorecards (``reviewed_score`` is null until then).
+    reviewed_score: float | None = None
+    effective_score: float | None = None
 
 
 class RetryResult(BaseModel):
@@ -171,6 +175,8 @@ def call_detail(
     if analysis is not None:
         row, record = analysis
         detail.score = row.score
+        detail.reviewed_score = row.reviewed_total
+        detail.effective_score = row.reviewed_total if row.reviewed_total is not None else row.total
         detail.checks = row.checks
         detail.hits = row.hits
         detail.emotion = row.emotion

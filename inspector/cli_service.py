@@ -1,5 +1,5 @@
-"""Service commands: ``inspector db upgrade``, ``serve``, ``worker``, ``import``, ``token``, ``retry``,
-``reconcile``, ``rules``, ``status``. Registered on the main parser by ``inspector.cli``.
+"""Service commands: ``inspector db upgrade``, ``serve``, ``worker``, ``import``, ``token``, ``users``,
+``retry``, ``reconcile``, ``rules``, ``status``. Registered on the main parser by ``inspector.cli``.
 """
 
 from __future__ import annotations
@@ -117,13 +117,95 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
-    from inspector.store.tokens import create_token
+    from inspector.store.tokens import TokenError, create_token
+    from inspector.store.users import require_user
+
+    if args.role is None and args.user is None:
+        raise TokenError("请用 --role 指定角色，或用 --user 指定令牌所属的用户")
+    db = _database(_settings(args))
+    with db.session() as session:
+        user = None if args.user is None else require_user(session, args.user)
+        token = create_token(session, args.role, agent_id=args.agent_id, name=args.name or "", user=user)
+        role = args.role if user is None else user.role
+        owner = "" if user is None else f"，属于用户 {user.username}"
+    print(f"已创建 {role} 令牌{owner}（只显示这一次，请妥善保存）：", file=sys.stderr)
+    print(token)
+    return 0
+
+
+# --- users (web login) ---------------------------------------------------------------------------
+
+ROLE_NAMES_ZH = {"admin": "管理员", "reviewer": "质检员", "trainer": "培训师", "team_lead": "班组长", "agent": "坐席"}
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: one line from stdin, or typed twice at a prompt (never an argument)."""
+    from inspector.store.users import UserError, check_password_policy
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass("密码：")
+        check_password_policy(password)
+        if getpass.getpass("再次输入密码：") != password:
+            raise UserError("两次输入的密码不一致")
+    check_password_policy(password)
+    return password
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    from inspector.store.users import check_new_user, create_user
+
+    db = _database(_settings(args))
+    with db.session() as session:  # say what is wrong before asking for a password
+        check_new_user(session, args.username, args.role, args.agent_id, args.team)
+    password = _read_password(args.password_stdin)
+    with db.session() as session:
+        user = create_user(session, args.username, password, args.role, display_name=args.name or "",
+                           agent_id=args.agent_id, team_id=args.team)  # fmt: skip
+        print(f"已创建用户 {user.username}（{ROLE_NAMES_ZH[user.role]}）")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from inspector.store.users import list_users
 
     db = _database(_settings(args))
     with db.session() as session:
-        token = create_token(session, args.role, agent_id=args.agent_id, name=args.name or "")
-    print(f"已创建 {args.role} 令牌（只显示这一次，请妥善保存）：", file=sys.stderr)
-    print(token)
+        print("用户名\t姓名\t角色\t坐席工号/班组\t状态\t最近登录")
+        for u in list_users(session):
+            scope = u.agent_id or u.team_id or "-"
+            last = f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "-"
+            state = "启用" if u.active else "已停用"
+            role = ROLE_NAMES_ZH.get(u.role, u.role)
+            print(f"{u.username}\t{u.display_name or '-'}\t{role}\t{scope}\t{state}\t{last}")
+    return 0
+
+
+def cmd_users_passwd(args: argparse.Namespace) -> int:
+    from inspector.store.users import require_user, set_password
+
+    db = _database(_settings(args))
+    with db.session() as session:
+        require_user(session, args.username)  # say so before asking for a password
+    password = _read_password(args.password_stdin)
+    with db.session() as session:
+        user = require_user(session, args.username)
+        set_password(session, user, password)
+        print(f"已修改用户 {user.username} 的密码（其网页登录会话已全部退出）")
+    return 0
+
+
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    from inspector.store.users import deactivate, require_user
+
+    db = _database(_settings(args))
+    with db.session() as session:
+        user = require_user(session, args.username)
+        deactivate(session, user)
+        print(f"已停用用户 {user.username}（会话已退出，其 API 令牌也已失效）")
     return 0
 
 
@@ -202,6 +284,31 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
     return 0
 
 
+ROLES = ["admin", "reviewer", "trainer", "team_lead", "agent"]
+
+
+def cmd_review_sample(args: argparse.Namespace) -> int:
+    from datetime import date, datetime, timedelta
+
+    from inspector import review
+
+    settings = _settings(args)
+    if args.week:
+        try:
+            day = date.fromisoformat(args.week)
+        except ValueError:
+            print(f"错误：--week 应为日期 YYYY-MM-DD，实际为 {args.week!r}", file=sys.stderr)
+            return 2
+    else:  # the last complete local week
+        day = review.week_monday(datetime.now(ZoneInfo(settings.timezone)).date()) - timedelta(days=7)
+    monday = review.week_monday(day)
+    db = _database(settings)
+    with db.session() as session:
+        added = review.sample_week(session, settings.review, monday)
+    print(f"已为 {monday.isoformat()} 起的一周抽样，新增 {added} 通待复核通话")
+    return 0
+
+
 def register(sub: Any) -> None:
     """Add the service commands to the main parser's subparsers."""
     p = sub.add_parser("db", help="数据库管理")
@@ -237,11 +344,37 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("token", help="API 令牌")
     token_sub = p.add_subparsers(dest="token_command", required=True)
-    q = token_sub.add_parser("create", help="创建 API 令牌（最后一行输出令牌）")
-    q.add_argument("--role", required=True, choices=["admin", "reviewer", "trainer", "team_lead", "agent"])
+    q = token_sub.add_parser(
+        "create",
+        help="创建 API 令牌（最后一行输出令牌）",
+        description="创建 API 令牌。用 --user 时令牌属于该用户，角色、坐席工号、班组都取自该用户"
+        "（用户停用后令牌失效）。令牌本身不记录班组，因此班组长令牌必须用 --user 指定一名班组长用户。",
+    )
+    q.add_argument("--role", default=None, choices=ROLES, help="角色（用 --user 时可省略）")
     q.add_argument("--agent-id", default=None, help="坐席角色对应的工号")
+    q.add_argument("--user", default=None, metavar="USERNAME", help="令牌所属的用户")
     q.add_argument("--name", default=None, help="备注（谁在用这个令牌）")
     q.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("users", help="网页登录用户")
+    users_sub = p.add_subparsers(dest="users_command", required=True)
+    q = users_sub.add_parser("create", help="创建用户（密码不能作为参数给出）")
+    q.add_argument("username", metavar="USERNAME")
+    q.add_argument("--role", required=True, choices=ROLES)
+    q.add_argument("--agent-id", default=None, help="坐席角色：对应的坐席工号（必填）")
+    q.add_argument("--team", default=None, help="班组长角色：所带班组（必填）")
+    q.add_argument("--name", default=None, help="显示姓名")
+    q.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行），否则提示输入两次")
+    q.set_defaults(func=cmd_users_create)
+    q = users_sub.add_parser("list", help="列出用户")
+    q.set_defaults(func=cmd_users_list)
+    q = users_sub.add_parser("passwd", help="修改用户密码（该用户的网页会话全部退出）")
+    q.add_argument("username", metavar="USERNAME")
+    q.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行），否则提示输入两次")
+    q.set_defaults(func=cmd_users_passwd)
+    q = users_sub.add_parser("disable", help="停用用户（不能再登录，会话与令牌失效）")
+    q.add_argument("username", metavar="USERNAME")
+    q.set_defaults(func=cmd_users_disable)
 
     p = sub.add_parser("retry", help="重新处理失败的通话")
     p.add_argument("call_ids", nargs="*", metavar="CALL_ID")
@@ -250,6 +383,12 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("reconcile", help="以数据库为准，重新排队卡在排队中/处理中的通话（Redis 重启或进程崩溃后）")
     p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("review", help="复核队列")
+    review_sub = p.add_subparsers(dest="review_command", required=True)
+    q = review_sub.add_parser("sample", help="按抽样策略把一周的通话加入复核队列（可重复执行）")
+    q.add_argument("--week", default=None, help="该周任意一天 YYYY-MM-DD（默认上一个完整的本地周）")
+    q.set_defaults(func=cmd_review_sample)
 
     p = sub.add_parser("status", help="各状态的通话数")
     p.set_defaults(func=cmd_status)

@@ -59,7 +59,7 @@ from inspector.store import calls as store
 from inspector.store import rulesets
 from inspector.store.blobs import AudioStore, LocalAudioStore
 from inspector.store.db import Database, DatabaseError, utcnow
-from inspector.store.schema import Call, CallStatus, RuleSetRecord
+from inspector.store.schema import Analysis, Call, CallStatus, RuleSetRecord
 from inspector.transcript import Transcript
 
 log = logging.getLogger(__name__)
@@ -360,10 +360,12 @@ def _process_call(ctx: WorkerContext, call_id: str) -> str:
                 analysis = ctx.analyzer(record).analyze_transcript(transcript, agent_id)
             call = store.get_call(session, call_id)
             assert call is not None
-            store.save_analysis(session, call, analysis, record.id, current=True)
+            stored = store.save_analysis(session, call, analysis, record.id, current=True)
             if call.duration_s is None:
                 call.duration_s = transcript.duration_s
             store.finish(session, call)
+            deliveries = _after_analysis(session, ctx, call, stored)
+        _enqueue_deliveries(ctx, deliveries)
         return CallStatus.DONE.value
 
     except Exception as err:
@@ -467,6 +469,39 @@ def call_job_failed(job: Job, connection: redis.Redis, exc_type: Any, exc_value:
     log.warning("call %s failed: %s", call_id, message)
 
 
+# --- after a call's current analysis is stored ----------------------------------------------------
+
+
+def _after_analysis(session: Session, ctx: WorkerContext, call: Call, analysis: Analysis) -> list[int]:
+    """In the transaction that made ``analysis`` the call's current one: sample it for review (复核) and
+    raise its alert. Returns the ids of alerts to deliver to the webhook once the transaction commits."""
+    from inspector import alerts, review  # imported here: inspector.alerts uses this module's context
+
+    review.on_analysis(session, ctx.settings.review, call, analysis)
+    alert = alerts.raise_alert(session, ctx.settings.alerts, call, analysis)
+    return [alert.id] if alert is not None and alert.delivery == "pending" else []
+
+
+def _enqueue_deliveries(ctx: WorkerContext, alert_ids: Sequence[int]) -> None:
+    """Queue the webhook deliveries of committed alerts. A Redis failure is logged, not raised: the call
+    is done, and an alert left ``pending`` can be delivered again (POST /alerts/{id}/redeliver)."""
+    if not alert_ids:
+        return
+    from inspector import alerts
+
+    job = get_current_job()
+    connection = job.connection if job is not None else connect_redis(ctx.settings.redis_url)
+    try:
+        queue = make_queue(ctx.settings, connection)
+        for alert_id in alert_ids:
+            alerts.enqueue_delivery(queue, ctx.settings.alerts, alert_id)
+    except Exception:
+        log.exception("alerts %s: could not queue the webhook deliveries", list(alert_ids))
+    finally:
+        if job is None:
+            connection.close()
+
+
 # --- the rescoring job ---------------------------------------------------------------------------
 
 
@@ -492,6 +527,7 @@ def rescore_calls(call_ids: list[str], rule_set_id: int) -> int:
     analyzer = ctx.analyzer(record)
     analyses = {call_id: analyzer.analyze_transcript(t, agent_id) for call_id, (agent_id, t) in transcripts.items()}
     rescored = 0
+    deliveries: list[int] = []
     with ctx.db.session() as session:
         active = rulesets.active_ruleset(session)
         current = active is not None and active.id == rule_set_id
@@ -499,8 +535,11 @@ def rescore_calls(call_ids: list[str], rule_set_id: int) -> int:
             call = store.get_call(session, call_id)
             if call is None or call.status != CallStatus.DONE.value:
                 continue
-            store.save_analysis(session, call, analysis, rule_set_id, current=current)
+            stored = store.save_analysis(session, call, analysis, rule_set_id, current=current)
+            if current:
+                deliveries += _after_analysis(session, ctx, call, stored)
             rescored += 1
+    _enqueue_deliveries(ctx, deliveries)
     log.info("rescore: %d calls with rule set %s in %.1f s", rescored, rule_set_id, time.perf_counter() - started)
     return rescored
 

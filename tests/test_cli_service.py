@@ -67,3 +67,10 @@ def test_import_without_queue_registers_and_reports(env: Path, samples_dir: Path
 def test_import_of_a_missing_folder_is_one_line(env: Path, capsys) -> None:
     assert main(["import", str(env / "nope"), "--no-enqueue"]) == 2
     assert "目录不存在" in capsys.readouterr().err
+
+
+def test_review_sample_runs_for_a_given_week(env: Path, capsys) -> None:
+    assert main(["review", "sample", "--week", "2024-03-13"]) == 0
+    assert "2024-03-11" in capsys.readouterr().out  # the Monday of that week
+    assert main(["review", "sample", "--week", "13/03/2024"]) == 2
+    assert "--week" in capsys.readouterr().err

@@ -9,7 +9,17 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import uploads
-from api.deps import Admin, Anyone, DbSession, Reviewer, State, agent_scope, sees_full_caller, visible_call
+from api.deps import (
+    Admin,
+    Anyone,
+    DbSession,
+    Reviewer,
+    State,
+    agent_scope,
+    sees_full_caller,
+    team_scope,
+    visible_call,
+)
 from api.errors import ApiError
 from api.queries import CallFilterParams, agent_of, call_filter_params, count_calls, current_analysis, list_calls
 from api.ranges import file_response
@@ -48,7 +58,7 @@ def list_call_page(
     page_size: Annotated[int | None, Query(ge=1, le=1000, description="每页条数")] = None,
 ) -> CallPage:
     size = page_size or state.settings.api.page_size
-    f = params.to_filter(state.tz, agent_scope(principal))
+    f = params.to_filter(state.tz, agent_scope(principal), team_scope(principal))
     rows = list_calls(session, f, offset=(page - 1) * size, limit=size)
     full = sees_full_caller(principal)
     return CallPage(

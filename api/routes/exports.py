@@ -13,7 +13,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.deps import DbSession, Staff, State, agent_scope, sees_full_caller
+from api.deps import DbSession, Principal, Staff, State, agent_scope, check_team, sees_full_caller, team_scope
 from api.errors import ApiError
 from api.queries import CallFilterParams, call_filter_params, count_calls, list_calls
 from api.routes.agents import FromQuery, ToQuery, date_range
@@ -66,7 +66,7 @@ def table_response(frame: pd.DataFrame, fmt: Format, stem: str, sheet: str) -> R
 def _calls_export(
     fmt: Format, principal: Staff, state: State, session: DbSession, params: CallFilterParams
 ) -> Response:
-    f = params.to_filter(state.tz, agent_scope(principal))
+    f = params.to_filter(state.tz, agent_scope(principal), team_scope(principal))
     if count_calls(session, f) > MAX_EXPORT_ROWS:
         raise ApiError(
             422, "export_too_large", f"导出超过 {MAX_EXPORT_ROWS} 条，请缩小筛选范围", limit_rows=MAX_EXPORT_ROWS
@@ -82,8 +82,12 @@ def _calls_export(
 
 
 def _scorecards_export(
-    fmt: Format, state: State, session: DbSession, date_from: str | None, date_to: str | None, team: str | None
-) -> Response:
+    fmt: Format, principal: Principal, state: State, session: DbSession, date_from: str | None, date_to: str | None,
+    team: str | None,
+) -> Response:  # fmt: skip
+    team = team or team_scope(principal)  # a team lead: its own team (naming another one is 403)
+    if team is not None:
+        check_team(principal, team)
     start, end = date_range(state, date_from, date_to)
     frame = scorecards.agents_summary(session, start, end, team_id=team or None)
     return table_response(frame, fmt, "scorecards", "坐席汇总")
@@ -105,15 +109,15 @@ def export_calls_xlsx(principal: Staff, state: State, session: DbSession, params
 
 @router.get("/exports/scorecards.csv", summary="导出坐席汇总（CSV）")
 def export_scorecards_csv(
-    _: Staff, state: State, session: DbSession, date_from: FromQuery = None, date_to: ToQuery = None,
+    principal: Staff, state: State, session: DbSession, date_from: FromQuery = None, date_to: ToQuery = None,
     team: TeamQuery = None,
 ) -> Response:  # fmt: skip
-    return _scorecards_export("csv", state, session, date_from, date_to, team)
+    return _scorecards_export("csv", principal, state, session, date_from, date_to, team)
 
 
 @router.get("/exports/scorecards.xlsx", summary="导出坐席汇总（Excel）")
 def export_scorecards_xlsx(
-    _: Staff, state: State, session: DbSession, date_from: FromQuery = None, date_to: ToQuery = None,
+    principal: Staff, state: State, session: DbSession, date_from: FromQuery = None, date_to: ToQuery = None,
     team: TeamQuery = None,
 ) -> Response:  # fmt: skip
-    return _scorecards_export("xlsx", state, session, date_from, date_to, team)
+    return _scorecards_export("xlsx", principal, state, session, date_from, date_to, team)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import DbSession, Staff, State
+from api.deps import DbSession, Staff, State, check_team
 from api.errors import ApiError
 from api.routes.agents import FromQuery, ToQuery, date_range
 from api.schemas import LeaderboardOut
@@ -19,13 +19,14 @@ router = APIRouter(tags=["班组"])
 @router.get("/teams/{team}/leaderboard", response_model=LeaderboardOut, summary="班组排行榜（按平均分）")
 def get_leaderboard(
     team: str,
-    _: Staff,
+    principal: Staff,
     state: State,
     session: DbSession,
     date_from: FromQuery = None,
     date_to: ToQuery = None,
     min_calls: Annotated[int, Query(ge=1, description="上榜所需的最少通话数")] = 1,
 ) -> LeaderboardOut:
+    check_team(principal, team)
     if session.get(Team, team) is None:
         raise ApiError(404, "team_not_found", f"班组 {team} 不存在", team=team)
     start, end = date_range(state, date_from, date_to)

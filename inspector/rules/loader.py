@@ -20,8 +20,8 @@ from inspector.errors import RuleFileError
 from inspector.rules.schema import CONDITION_TAGS, RuleSet
 from inspector.yamlfile import read_yaml
 
-SKIPPED_KINDS = {"vocabulary", "emotion_lexicon"}
-KINDS = ("ruleset", "vocabulary", "emotion_lexicon")
+SKIPPED_KINDS = {"vocabulary", "emotion_lexicon", "training"}
+KINDS = ("ruleset", "vocabulary", "emotion_lexicon", "training")
 
 
 def _read(path: Path) -> tuple[Any, yaml.Node | None]:

@@ -25,7 +25,17 @@ from inspector.analysis import CallAnalysis
 from inspector.analysis import to_dict as analysis_to_dict
 from inspector.errors import InspectorError
 from inspector.store.db import utcnow
-from inspector.store.schema import Agent, AgentDay, Analysis, Call, CallStatus, Team, TranscriptRecord, UtteranceRecord
+from inspector.store.schema import (
+    Agent,
+    AgentDay,
+    Analysis,
+    Call,
+    CallStatus,
+    HitVerdict,
+    Team,
+    TranscriptRecord,
+    UtteranceRecord,
+)
 from inspector.transcript import Transcript
 
 _IN_CHUNK = 500  # bound on IN (...) lists
@@ -334,6 +344,7 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
         session.execute(delete(AgentDay).where(AgentDay.agent_id == agent_id, AgentDay.day.in_(agent_days)))
         rows = session.execute(
             select(
+                Analysis.id,
                 Call.agent_id,
                 Call.day,
                 func.coalesce(Analysis.reviewed_total, Analysis.total),
@@ -346,8 +357,15 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
             .join(Analysis, Analysis.id == Call.analysis_id)
             .where(Call.agent_id == agent_id, Call.day.in_(agent_days))
         ).all()
+        # Findings a reviewer rejected (复核驳回 / accepted appeals) are not counted as missed rules.
+        rejected: set[tuple[int, int]] = set()
+        if rows:
+            rejected = set(session.execute(
+                select(HitVerdict.analysis_id, HitVerdict.hit_index).where(
+                    HitVerdict.verdict == "rejected", HitVerdict.analysis_id.in_([r[0] for r in rows]))
+            ).all())  # type: ignore[arg-type]  # fmt: skip
         days: dict[tuple[str, date], dict[str, Any]] = {}
-        for agent, day, total, alert, fatal, score, checks, hits in rows:
+        for analysis_id, agent, day, total, alert, fatal, score, checks, hits in rows:
             acc = days.setdefault(
                 (agent, day),
                 {
@@ -371,7 +389,9 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
                 acc["dimensions"][dim] = acc["dimensions"].get(dim, 0.0) + float(value.get("score", 0.0))
             for category, happened in (checks or {}).items():
                 acc["checks"][category] = acc["checks"].get(category, 0) + int(bool(happened))
-            for rule_id in {h["rule_id"] for h in hits or () if h.get("points", 0) < 0}:
+            deducted = {h["rule_id"] for i, h in enumerate(hits or ())
+                        if h.get("points", 0) < 0 and (analysis_id, i) not in rejected}  # fmt: skip
+            for rule_id in deducted:
                 acc["missed"][rule_id] = acc["missed"].get(rule_id, 0) + 1
         session.add_all(AgentDay(agent_id=a, day=d, team_id=teams.get(a), **acc) for (a, d), acc in days.items())
     session.flush()

@@ -70,13 +70,58 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+PASSWORD = "correct-horse-battery"
+# One web user per role (``users`` fixture): username, role, agent id, team.
+USERS = {
+    "admin": ("admin", "admin", None, None),
+    "reviewer": ("reviewer", "reviewer", None, None),
+    "trainer": ("trainer", "trainer", None, None),
+    "team_lead": ("lead_a", "team_lead", None, "A组"),  # leads A组 (make_call's default team)
+    "agent": ("agent8001", "agent", "8001", None),
+    "other_team_lead": ("lead_b", "team_lead", None, "B组"),
+}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with tiny parameters: the production cost (~0.15 s a hash) would dominate the tests."""
+    from argon2 import PasswordHasher
+
+    from inspector.store import users
+
+    monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=256, parallelism=1))
+
+
 @pytest.fixture
-def tokens(database: Any) -> dict[str, str]:
-    """A token per staff role, plus ``agent`` (agent 8001) and ``other_agent`` (agent 8002)."""
-    from inspector.store.tokens import create_token
+def password() -> str:
+    """The password of every user of the ``users`` fixture."""
+    return PASSWORD
+
+
+@pytest.fixture
+def users(database: Any) -> dict[str, str]:
+    """A user per entry of ``USERS`` (password ``PASSWORD``): {key: username}."""
+    from inspector.store.users import create_user, get_user
 
     with database.session() as session:
-        made = {role: create_token(session, role, name=f"test {role}") for role in ROLES}
+        for username, role, agent_id, team in USERS.values():
+            if get_user(session, username) is None:
+                create_user(session, username, PASSWORD, role, display_name=f"测试{username}", agent_id=agent_id,
+                            team_id=team)  # fmt: skip
+    return {key: spec[0] for key, spec in USERS.items()}
+
+
+@pytest.fixture
+def tokens(database: Any, users: dict[str, str]) -> dict[str, str]:
+    """A token per staff role, plus ``agent`` (agent 8001), ``other_agent`` (agent 8002) and
+    ``other_team_lead`` (B组). Team lead tokens belong to the team lead users (a token has no team)."""
+    from inspector.store.tokens import create_token
+    from inspector.store.users import get_user
+
+    with database.session() as session:
+        made = {role: create_token(session, role, name=f"test {role}") for role in ROLES if role != "team_lead"}
+        for key in ("team_lead", "other_team_lead"):
+            made[key] = create_token(session, None, name=f"test {key}", user=get_user(session, users[key]))
         made["agent"] = create_token(session, "agent", agent_id="8001", name="test agent 8001")
         made["other_agent"] = create_token(session, "agent", agent_id="8002", name="test agent 8002")
     return made
@@ -162,3 +207,22 @@ def make_call(database: Any, settings: Settings, analyzer: Any, samples_dir: Pat
         return call_id
 
     return make
+
+
+@pytest.fixture
+def login(app: FastAPI, users: dict[str, str]) -> Iterator[Callable[[str], TestClient]]:
+    """``login(key)``: a client logged in as the user of ``USERS[key]`` through POST /auth/login, with the
+    session cookie in its jar and the session's CSRF token as a default ``X-CSRF-Token`` header.
+    (https base URL: the cookie is ``Secure``.)"""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+
+        def log_in(key: str) -> TestClient:
+            client = stack.enter_context(TestClient(app, base_url="https://testserver"))
+            response = client.post("/api/v1/auth/login", json={"username": users[key], "password": PASSWORD})
+            assert response.status_code == 200, response.text
+            client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+            return client
+
+        yield log_in

@@ -1,0 +1,129 @@
+"""The alert queue (红黄蓝预警): list, acknowledge, delivery attempts, redeliver.
+
+Who (built from ``api.deps``' names): the list is for staff (a team lead sees its team's agents' alerts,
+``agent_filter``); acknowledging for admin, reviewer and team lead (``HANDLERS``; a team lead only its
+team's, ``check_agent``); the delivery attempts for admin and reviewer; redelivery for admin.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.deps import Admin, DbSession, Principal, Reviewer, Staff, State, agent_filter, check_agent, require_roles
+from api.errors import ApiError
+from api.state import AppState
+from inspector import alerts
+from inspector.errors import InspectorError
+from inspector.store.schema import AlertDelivery, AlertEvent
+
+router = APIRouter(tags=["预警"])
+
+HANDLERS = ("admin", "reviewer", "team_lead")
+Handler = Annotated[Principal, Depends(require_roles(*HANDLERS))]
+Level = Literal["red", "yellow", "blue"]
+StatusName = Literal["open", "acknowledged", "closed"]
+
+
+class AckIn(BaseModel):
+    note: str | None = Field(None, max_length=2000, description="处理说明")
+
+
+def alert_out(state: AppState, alert: AlertEvent) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "call_id": alert.call_id,
+        "agent_id": alert.agent_id,
+        "level": alert.level,
+        "reasons": list(alert.reasons or []),
+        "status": alert.status,
+        "created_at": state.local_iso(alert.created_at),
+        "handled_by": alert.handled_by,
+        "handled_at": state.local_iso(alert.handled_at),
+        "note": alert.note,
+        "delivery": alert.delivery,
+    }
+
+
+def delivery_out(state: AppState, attempt: AlertDelivery) -> dict[str, Any]:
+    return {
+        "attempt": attempt.attempt,
+        "at": state.local_iso(attempt.at),
+        "url": attempt.url,
+        "status_code": attempt.status_code,
+        "ok": attempt.ok,
+        "error": attempt.error,
+        "duration_ms": attempt.duration_ms,
+    }
+
+
+def alert_error(err: InspectorError) -> ApiError:
+    if isinstance(err, alerts.AlertNotFound):
+        return ApiError(404, err.code, err.message)
+    return ApiError(409, err.code, err.message)
+
+
+@router.get("/alerts", summary="预警队列（筛选、分页，最新在前）")
+def list_alerts(
+    principal: Staff,
+    state: State,
+    session: DbSession,
+    status: Annotated[StatusName | None, Query(description="处理状态")] = None,
+    level: Annotated[Level | None, Query(description="预警级别")] = None,
+    agent_id: Annotated[str | None, Query(max_length=64, description="坐席工号")] = None,
+    page: Annotated[int, Query(ge=1, description="页码，从 1 开始")] = 1,
+    page_size: Annotated[int | None, Query(ge=1, le=1000, description="每页条数")] = None,
+) -> dict[str, Any]:
+    size = page_size or state.settings.api.page_size
+    found = alerts.list_alerts(
+        session,
+        status=status,
+        level=level,
+        agent_id=agent_id or None,
+        visible=agent_filter(principal, AlertEvent.agent_id),
+        offset=(page - 1) * size,
+        limit=size,
+    )
+    return {"items": [alert_out(state, a) for a in found.items], "total": found.total, "page": page, "page_size": size}
+
+
+@router.post("/alerts/{alert_id}/ack", summary="确认处理预警")
+def acknowledge_alert(
+    alert_id: int,
+    principal: Handler,
+    state: State,
+    session: DbSession,
+    body: Annotated[AckIn | None, Body()] = None,
+) -> dict[str, Any]:
+    try:
+        check_agent(principal, alerts.get_alert(session, alert_id).agent_id)
+        alert = alerts.acknowledge(session, principal.actor, principal.role, alert_id, body.note if body else None)
+    except (alerts.AlertNotFound, alerts.AlertStateError) as err:
+        raise alert_error(err) from None
+    return alert_out(state, alert)
+
+
+@router.get("/alerts/{alert_id}/deliveries", summary="预警推送记录（每次尝试）")
+def list_deliveries(alert_id: int, _: Reviewer, state: State, session: DbSession) -> dict[str, Any]:
+    try:
+        alert = alerts.get_alert(session, alert_id)
+        attempts = alerts.deliveries(session, alert_id)
+    except alerts.AlertNotFound as err:
+        raise alert_error(err) from None
+    return {"alert_id": alert_id, "delivery": alert.delivery, "items": [delivery_out(state, d) for d in attempts]}
+
+
+@router.post("/alerts/{alert_id}/redeliver", status_code=202, summary="重新推送预警到 Webhook")
+def redeliver_alert(alert_id: int, principal: Admin, state: State) -> JSONResponse:
+    # Its own transaction, committed before the job is queued, so the worker sees the alert pending.
+    try:
+        with state.db.session() as session:
+            alert = alerts.redeliver(session, state.settings.alerts, principal.actor, principal.role, alert_id)
+            body = alert_out(state, alert)
+    except (alerts.AlertNotFound, alerts.AlertStateError) as err:
+        raise alert_error(err) from None
+    alerts.enqueue_delivery(state.queue, state.settings.alerts, alert_id)
+    return JSONResponse(body, status_code=202)

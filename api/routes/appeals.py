@@ -1,0 +1,114 @@
+"""Appeals (申诉): an agent contests a deduction on their own call; a reviewer accepts or rejects it.
+
+- ``POST /calls/{call_id}/hits/{index}/appeal``: agents only, on their own call (another agent's call is
+  404, as everywhere); only deduction hits, one appeal per hit.
+- ``GET /appeals``: reviewers, admins, trainers and team leads see every appeal (the latter two read
+  only); an agent sees their own (asking for another agent's is 403). Agents do not see the resolver.
+- ``POST /appeals/{id}/resolve``: reviewers and admins. Accepted: the finding is rejected, its points
+  restored (the score, the call and the scorecard follow) and the call queued for review (reason
+  ``appeal``); rejected: the finding is confirmed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from api.deps import (
+    EVERYONE,
+    STAFF,
+    Anyone,
+    DbSession,
+    Principal,
+    Reviewer,
+    State,
+    agent_filter,
+    check_agent,
+    require_roles,
+    visible_call,
+)
+from api.routes.reviews import PageQuery, PageSizeQuery, RequiredText, domain_errors, shows_people
+from api.state import AppState
+from inspector import review as rv
+from inspector.store.schema import Appeal
+
+router = APIRouter(tags=["申诉"])
+
+# Roles that may appeal: everyone who is not staff, i.e. agents.
+APPELLANTS = tuple(role for role in EVERYONE if role not in STAFF)
+Appellant = Annotated[Principal, Depends(require_roles(*APPELLANTS))]
+
+
+class AppealIn(BaseModel):
+    comment: RequiredText = Field(description="申诉理由")
+
+
+class ResolveIn(BaseModel):
+    decision: Literal["accepted", "rejected"] = Field(description="accepted：申诉成立，撤销扣分；rejected：维持扣分")
+    resolution: RequiredText = Field(description="处理意见")
+
+
+def appeal_json(state: AppState, appeal: Appeal, hit: dict[str, Any], rule_name: str, people: bool) -> dict[str, Any]:
+    return {
+        "id": appeal.id,
+        "call_id": appeal.call_id,
+        "agent_id": appeal.agent_id,
+        "hit_index": appeal.hit_index,
+        "rule_id": appeal.rule_id,
+        "rule_name": rule_name,
+        "text": hit.get("text"),
+        "points": hit.get("points"),
+        "comment": appeal.comment,
+        "status": appeal.status,
+        "created_at": state.local_iso(appeal.created_at),
+        "resolver": appeal.resolver if people else None,
+        "resolved_at": state.local_iso(appeal.resolved_at),
+        "resolution": appeal.resolution,
+    }
+
+
+def _one(state: AppState, session: Session, appeal: Appeal, people: bool) -> dict[str, Any]:
+    rows, _ = rv.list_appeals(session, appeal_id=appeal.id)
+    row = rows[0]
+    return appeal_json(state, row.appeal, row.hit, row.rule_name, people)
+
+
+@router.post("/calls/{call_id}/hits/{index}/appeal", status_code=201, summary="坐席对扣分项提出申诉")
+def create_appeal(
+    call_id: str, index: int, body: AppealIn, principal: Appellant, state: State, session: DbSession
+) -> dict[str, Any]:
+    call = visible_call(session, principal, call_id)
+    with domain_errors():
+        appeal = rv.create_appeal(session, principal.actor, principal.role, principal.agent_id or "", call, index,
+                                  body.comment)  # fmt: skip
+    return _one(state, session, appeal, people=False)
+
+
+@router.get("/appeals", summary="申诉列表（坐席只能看到自己的申诉）")
+def list_appeals(
+    principal: Anyone,
+    state: State,
+    session: DbSession,
+    status: Annotated[Literal["open", "accepted", "rejected"] | None, Query(description="状态")] = None,
+    agent_id: Annotated[str | None, Query(max_length=64, description="坐席工号")] = None,
+    page: PageQuery = 1,
+    page_size: PageSizeQuery = None,
+) -> dict[str, Any]:
+    if agent_id:
+        check_agent(principal, agent_id)
+    size = page_size or state.settings.api.page_size
+    rows, total = rv.list_appeals(session, status=status, agent_id=agent_id or None, offset=(page - 1) * size,
+                                  limit=size, visible=agent_filter(principal, Appeal.agent_id))  # fmt: skip
+    people = shows_people(principal)
+    items = [appeal_json(state, row.appeal, row.hit, row.rule_name, people) for row in rows]
+    return {"items": items, "total": total, "page": page, "page_size": size}
+
+
+@router.post("/appeals/{appeal_id}/resolve", summary="处理申诉（成立则撤销扣分并进入复核队列）")
+def resolve(appeal_id: int, body: ResolveIn, principal: Reviewer, state: State, session: DbSession) -> dict[str, Any]:
+    with domain_errors():
+        appeal = rv.resolve_appeal(session, principal.actor, principal.role, appeal_id, body.decision, body.resolution)
+    return _one(state, session, appeal, people=True)

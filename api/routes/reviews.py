@@ -1,0 +1,284 @@
+"""Review (复核): the review queue, sampling, a call's review page, verdicts, added findings, explicit scores,
+rule precision and the audit log.
+
+Who may do what (roles from ``api.deps``): reviewers and admins change scores and work the queue;
+trainers and team leads read (a call's review page, rule precision) but cannot change a score (403); an
+agent reads the review page of their own call only (others' calls are 404). Agents see the findings,
+verdicts and appeals, but not who made them: the audit list is empty and reviewer names are null.
+
+The POST routes on a call answer with the call's review page as ``GET /calls/{call_id}/review`` does.
+Domain errors (``inspector.review.ReviewError``) become 404 (unknown review/appeal/hit), 409 (a call not
+analyzed yet, an appeal or review already handled, a duplicate appeal) or 422 (invalid input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy.orm import Session
+
+from api.deps import Anyone, DbSession, Principal, Reviewer, Staff, State, agent_scope, visible_call
+from api.errors import ApiError, invalid_param
+from api.queries import parse_date
+from api.state import AppState
+from inspector import review as rv
+from inspector.store import audit
+from inspector.store.calls import effective_score
+from inspector.store.schema import AddedFinding, Analysis, Call, Review
+
+router = APIRouter(tags=["复核"])
+
+_ERROR_STATUS: tuple[tuple[type[rv.ReviewError], int], ...] = (
+    (rv.ReviewNotFound, 404),
+    (rv.AppealNotFound, 404),
+    (rv.HitNotFound, 404),
+    (rv.NotAnalyzed, 409),
+    (rv.DuplicateAppeal, 409),
+    (rv.AppealResolved, 409),
+    (rv.ReviewDone, 409),
+    (rv.AppealNotAllowed, 422),
+    (rv.InvalidReviewInput, 422),
+)
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn the review errors a user can cause into API errors (404 / 409 / 422)."""
+    try:
+        yield
+    except rv.ReviewError as err:
+        status = next((code for kind, code in _ERROR_STATUS if isinstance(err, kind)), 400)
+        raise ApiError(status, err.code, err.message) from None
+
+
+def shows_people(principal: Principal) -> bool:
+    """Whether the principal sees who reviewed (names, audit): everyone but agents."""
+    return agent_scope(principal) is None
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+PageQuery = Annotated[int, Query(ge=1, description="页码，从 1 开始")]
+PageSizeQuery = Annotated[int | None, Query(ge=1, le=1000, description="每页条数")]
+
+
+class SampleIn(BaseModel):
+    week: date | None = Field(None, description="要抽样的周（该周任意一天，按所在周一计）；缺省为上一个完整的本地周")
+
+
+class CompleteIn(BaseModel):
+    comment: Text | None = Field(None, description="复核意见")
+
+
+class VerdictIn(BaseModel):
+    verdict: Literal["confirmed", "rejected"] = Field(description="confirmed：确认命中；rejected：误报，撤销扣分")
+    comment: Text | None = None
+
+
+class FindingIn(BaseModel):
+    description: RequiredText = Field(description="漏检问题说明")
+    points: float = Field(lt=0, ge=-100, description="扣分（负数）")
+    dimension: str | None = Field(None, max_length=64, description="扣分维度；缺省为规则的维度")
+    rule_id: str | None = Field(None, max_length=128, description="对应的规则（可选）")
+    start: float | None = Field(None, ge=0, description="开始时间（秒）")
+    end: float | None = Field(None, ge=0, description="结束时间（秒）")
+
+
+class ScoreIn(BaseModel):
+    score: float = Field(ge=0, le=100, description="复核后的总分")
+    reason: RequiredText = Field(description="调整原因（必填）")
+
+
+# --- JSON shapes ---------------------------------------------------------------------------------
+
+
+def review_json(state: AppState, review: Review, call: Call, analysis: Analysis, people: bool) -> dict[str, Any]:
+    return {
+        "id": review.id,
+        "call_id": call.id,
+        "agent_id": call.agent_id,
+        "reason": review.reason,
+        "status": review.status,
+        "score": effective_score(analysis),
+        "machine_score": analysis.total,
+        "alert": analysis.alert,
+        "started_at": state.local_iso(call.started_at),
+        "created_at": state.local_iso(review.created_at),
+        "reviewer": review.reviewer if people else None,
+        "completed_at": state.local_iso(review.completed_at),
+        "comment": review.comment,
+    }
+
+
+def _finding_json(state: AppState, added: AddedFinding, people: bool) -> dict[str, Any]:
+    return {
+        "id": added.id,
+        "description": added.description,
+        "points": added.points,
+        "dimension": added.dimension,
+        "rule_id": added.rule_id,
+        "start": added.start,
+        "end": added.end,
+        "reviewer": added.reviewer if people else None,
+        "at": state.local_iso(added.at),
+    }
+
+
+def _hit_json(hit: rv.ReviewedHit, people: bool) -> dict[str, Any]:
+    h, verdict, appeal = hit.hit, hit.verdict, hit.appeal
+    return {
+        "index": hit.index,
+        "rule_id": h["rule_id"],
+        "name": hit.name,
+        "category": h.get("category"),
+        "role": h.get("role"),
+        "start": h.get("start"),
+        "end": h.get("end"),
+        "text": h.get("text"),
+        "points": h.get("points"),
+        "dimension": h.get("dimension"),
+        "verdict": verdict.verdict if verdict else None,
+        "verdict_by": verdict.reviewer if verdict and people else None,
+        "verdict_comment": verdict.comment if verdict else None,
+        "appeal": None
+        if appeal is None
+        else {"id": appeal.id, "status": appeal.status, "comment": appeal.comment, "resolution": appeal.resolution},
+    }
+
+
+def call_review_json(state: AppState, session: Session, call: Call, people: bool) -> dict[str, Any]:
+    with domain_errors():
+        page = rv.call_review(session, call)
+    analysis = page.analysis
+    return {
+        "call_id": call.id,
+        "analysis_id": analysis.id,
+        "machine_score": analysis.total,
+        "reviewed_score": analysis.reviewed_total,
+        "effective_score": effective_score(analysis),
+        "review": None if page.review is None else review_json(state, page.review, call, analysis, people),
+        "hits": [_hit_json(hit, people) for hit in page.hits],
+        "added_findings": [_finding_json(state, added, people) for added in page.added],
+        "audit": [audit.to_dict(entry) for entry in page.audit] if people else [],
+    }
+
+
+# --- the queue -----------------------------------------------------------------------------------
+
+
+@router.get("/reviews", summary="复核队列（筛选、分页，按入队时间倒序）")
+def list_reviews(
+    _: Reviewer,
+    state: State,
+    session: DbSession,
+    status: Annotated[Literal["pending", "done"] | None, Query(description="状态")] = None,
+    reason: Annotated[
+        Literal["red", "fatal", "lowest", "random", "appeal", "manual"] | None, Query(description="入队原因")
+    ] = None,
+    agent_id: Annotated[str | None, Query(max_length=64, description="坐席工号")] = None,
+    page: PageQuery = 1,
+    page_size: PageSizeQuery = None,
+) -> dict[str, Any]:
+    size = page_size or state.settings.api.page_size
+    rows, total = rv.list_reviews(session, status=status, reason=reason, agent_id=agent_id or None,
+                                  offset=(page - 1) * size, limit=size)  # fmt: skip
+    items = [review_json(state, row.review, row.call, row.analysis, True) for row in rows]
+    return {"items": items, "total": total, "page": page, "page_size": size}
+
+
+@router.post("/reviews/sample", summary="按周抽样入队（最低分 N% + 每位坐席随机 X%）")
+def sample(
+    principal: Reviewer, state: State, session: DbSession, body: Annotated[SampleIn | None, Body()] = None
+) -> dict[str, Any]:
+    week = (
+        body.week if body is not None and body.week is not None else rv.week_monday(state.today()) - timedelta(days=7)
+    )
+    monday = rv.week_monday(week)
+    added = rv.sample_week(session, state.settings.review, monday, actor=principal.actor, role=principal.role)
+    return {"added": added, "week": monday.isoformat()}
+
+
+@router.post("/reviews/{review_id}/complete", summary="完成复核")
+def complete(
+    review_id: int,
+    principal: Reviewer,
+    state: State,
+    session: DbSession,
+    body: Annotated[CompleteIn | None, Body()] = None,
+) -> dict[str, Any]:
+    with domain_errors():
+        review = rv.complete_review(session, principal.actor, principal.role, review_id, body.comment if body else None)
+    call = session.get(Call, review.call_id)
+    analysis = session.get(Analysis, review.analysis_id)
+    assert call is not None and analysis is not None
+    return review_json(state, review, call, analysis, True)
+
+
+# --- one call ------------------------------------------------------------------------------------
+
+
+@router.get("/calls/{call_id}/review", summary="通话复核页（命中、复核结论、申诉、补充扣分、操作记录）")
+def get_call_review(call_id: str, principal: Anyone, state: State, session: DbSession) -> dict[str, Any]:
+    call = visible_call(session, principal, call_id)
+    return call_review_json(state, session, call, shows_people(principal))
+
+
+@router.post("/calls/{call_id}/hits/{index}/verdict", summary="复核结论：确认命中或判定误报")
+def post_verdict(
+    call_id: str, index: int, body: VerdictIn, principal: Reviewer, state: State, session: DbSession
+) -> dict[str, Any]:
+    call = visible_call(session, principal, call_id)
+    with domain_errors():
+        rv.set_verdict(session, principal.actor, principal.role, call, index, body.verdict, body.comment)
+    return call_review_json(state, session, call, True)
+
+
+@router.post("/calls/{call_id}/findings", status_code=201, summary="补充漏检扣分项")
+def post_finding(
+    call_id: str, body: FindingIn, principal: Reviewer, state: State, session: DbSession
+) -> dict[str, Any]:
+    call = visible_call(session, principal, call_id)
+    with domain_errors():
+        rv.add_finding(session, principal.actor, principal.role, call, description=body.description,
+                       points=body.points, dimension=body.dimension or None, rule_id=body.rule_id or None,
+                       start=body.start, end=body.end)  # fmt: skip
+    return call_review_json(state, session, call, True)
+
+
+@router.post("/calls/{call_id}/score", summary="直接调整复核分数（须填写原因）")
+def post_score(call_id: str, body: ScoreIn, principal: Reviewer, state: State, session: DbSession) -> dict[str, Any]:
+    call = visible_call(session, principal, call_id)
+    with domain_errors():
+        rv.adjust_score(session, principal.actor, principal.role, call, body.score, body.reason)
+    return call_review_json(state, session, call, True)
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+@router.get("/rules/precision", summary="各规则的复核准确率（误报最多的在前）")
+def get_precision(
+    _: Staff,
+    session: DbSession,
+    date_from: Annotated[str | None, Query(alias="from", description="起始日期（含），YYYY-MM-DD；缺省不限")] = None,
+    date_to: Annotated[str | None, Query(alias="to", description="结束日期（含），YYYY-MM-DD；缺省不限")] = None,
+) -> dict[str, Any]:
+    start, end = parse_date("from", date_from), parse_date("to", date_to)
+    if start is not None and end is not None and start > end:
+        raise invalid_param("from", "起始日期不能晚于结束日期")
+    return {"items": [item.to_dict() for item in rv.rule_precision(session, start, end)]}
+
+
+@router.get("/audit", summary="操作记录（谁在何时把什么从什么改成什么，原因）")
+def get_audit(
+    _: Reviewer,
+    session: DbSession,
+    entity: Annotated[str, Query(min_length=1, max_length=32, description="对象类型：call、review、appeal 等")],
+    entity_id: Annotated[str, Query(min_length=1, max_length=128, description="对象编号")],
+) -> dict[str, Any]:
+    return {"items": [audit.to_dict(entry) for entry in audit.history(session, entity, entity_id)]}
