@@ -181,3 +181,15 @@ def current_analysis(session: Session, call: Call) -> tuple[Analysis, RuleSetRec
     if analysis is None:
         return None
     return analysis, session.get(RuleSetRecord, analysis.rule_set_id)
+
+
+def with_agent_names(session: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``agent_name`` (None when unknown or empty) to items with an ``agent_id``: one query for the page."""
+    ids = {str(item["agent_id"]) for item in items if item.get("agent_id")}
+    names: dict[str, str] = {}
+    if ids:
+        rows = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
+        names = {agent_id: name for agent_id, name in rows}
+    for item in items:
+        item["agent_name"] = names.get(item.get("agent_id") or "") or None
+    return items

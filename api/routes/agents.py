@@ -1,4 +1,4 @@
-"""Agents: the scorecard of one agent."""
+"""Agents: the agent list (narrowed to who the caller may see) and the scorecard of one agent."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from sqlalchemy import select
 
-from api.deps import Anyone, DbSession, State, check_agent
+from api.deps import Anyone, DbSession, State, agent_filter, check_agent
 from api.errors import ApiError, invalid_param
 from api.queries import parse_date
 from api.state import AppState
 from inspector import scorecards
 from inspector.store.rulesets import active_ruleset
+from inspector.store.schema import Agent
 
 router = APIRouter(tags=["坐席"])
 
@@ -30,6 +32,19 @@ def date_range(state: AppState, date_from: str | None, date_to: str | None) -> t
 
 FromQuery = Annotated[str | None, Query(alias="from", description="起始日期（含），YYYY-MM-DD；缺省为结束日期前 29 天")]
 ToQuery = Annotated[str | None, Query(alias="to", description="结束日期（含），YYYY-MM-DD；缺省为今天")]
+
+
+@router.get("/agents", summary="坐席列表（坐席只看到自己，班组长只看到本班组）")
+def list_agents(
+    principal: Anyone,
+    session: DbSession,
+    team: Annotated[str | None, Query(max_length=64, description="班组")] = None,
+) -> dict[str, list[dict[str, Any]]]:
+    query = select(Agent).where(agent_filter(principal, Agent.id)).order_by(Agent.id)
+    if team:
+        query = query.where(Agent.team_id == team)
+    items = [{"agent_id": a.id, "name": a.name, "team_id": a.team_id} for a in session.scalars(query)]
+    return {"items": items}
 
 
 @router.get("/agents/{agent_id}/scorecard", summary="坐席成绩单（平均分、维度、检查项达成率、趋势、常见扣分项）")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Admin, DbSession, Principal, Reviewer, Staff, State, agent_filter, check_agent, require_roles
 from api.errors import ApiError
+from api.queries import with_agent_names
 from api.state import AppState
 from inspector import alerts
 from inspector.errors import InspectorError
@@ -87,7 +88,8 @@ def list_alerts(
         offset=(page - 1) * size,
         limit=size,
     )
-    return {"items": [alert_out(state, a) for a in found.items], "total": found.total, "page": page, "page_size": size}
+    items = with_agent_names(session, [alert_out(state, a) for a in found.items])
+    return {"items": items, "total": found.total, "page": page, "page_size": size}
 
 
 @router.post("/alerts/{alert_id}/ack", summary="确认处理预警")
@@ -103,7 +105,7 @@ def acknowledge_alert(
         alert = alerts.acknowledge(session, principal.actor, principal.role, alert_id, body.note if body else None)
     except (alerts.AlertNotFound, alerts.AlertStateError) as err:
         raise alert_error(err) from None
-    return alert_out(state, alert)
+    return with_agent_names(session, [alert_out(state, alert)])[0]
 
 
 @router.get("/alerts/{alert_id}/deliveries", summary="预警推送记录（每次尝试）")

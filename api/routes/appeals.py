@@ -30,6 +30,7 @@ from api.deps import (
     require_roles,
     visible_call,
 )
+from api.queries import with_agent_names
 from api.routes.reviews import PageQuery, PageSizeQuery, RequiredText, domain_errors, shows_people
 from api.state import AppState
 from inspector import review as rv
@@ -73,7 +74,7 @@ def appeal_json(state: AppState, appeal: Appeal, hit: dict[str, Any], rule_name:
 def _one(state: AppState, session: Session, appeal: Appeal, people: bool) -> dict[str, Any]:
     rows, _ = rv.list_appeals(session, appeal_id=appeal.id)
     row = rows[0]
-    return appeal_json(state, row.appeal, row.hit, row.rule_name, people)
+    return with_agent_names(session, [appeal_json(state, row.appeal, row.hit, row.rule_name, people)])[0]
 
 
 @router.post("/calls/{call_id}/hits/{index}/appeal", status_code=201, summary="坐席对扣分项提出申诉")
@@ -103,7 +104,7 @@ def list_appeals(
     rows, total = rv.list_appeals(session, status=status, agent_id=agent_id or None, offset=(page - 1) * size,
                                   limit=size, visible=agent_filter(principal, Appeal.agent_id))  # fmt: skip
     people = shows_people(principal)
-    items = [appeal_json(state, row.appeal, row.hit, row.rule_name, people) for row in rows]
+    items = with_agent_names(session, [appeal_json(state, row.appeal, row.hit, row.rule_name, people) for row in rows])
     return {"items": items, "total": total, "page": page, "page_size": size}
 
 

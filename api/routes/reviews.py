@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import Anyone, DbSession, Principal, Reviewer, Staff, State, agent_scope, visible_call
 from api.errors import ApiError, invalid_param
-from api.queries import parse_date
+from api.queries import parse_date, with_agent_names
 from api.state import AppState
 from inspector import review as rv
 from inspector.store import audit
@@ -187,7 +187,7 @@ def list_reviews(
     size = page_size or state.settings.api.page_size
     rows, total = rv.list_reviews(session, status=status, reason=reason, agent_id=agent_id or None,
                                   offset=(page - 1) * size, limit=size)  # fmt: skip
-    items = [review_json(state, row.review, row.call, row.analysis, True) for row in rows]
+    items = with_agent_names(session, [review_json(state, row.review, row.call, row.analysis, True) for row in rows])
     return {"items": items, "total": total, "page": page, "page_size": size}
 
 
@@ -216,7 +216,7 @@ def complete(
     call = session.get(Call, review.call_id)
     analysis = session.get(Analysis, review.analysis_id)
     assert call is not None and analysis is not None
-    return review_json(state, review, call, analysis, True)
+    return with_agent_names(session, [review_json(state, review, call, analysis, True)])[0]
 
 
 # --- one call ------------------------------------------------------------------------------------

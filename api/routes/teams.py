@@ -1,19 +1,35 @@
-"""Teams: the leaderboard of one team."""
+"""Teams: the team list (a team lead: its own team) and the leaderboard of one team."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy import func, select
 
-from api.deps import DbSession, Staff, State, check_team
+from api.deps import DbSession, Staff, State, check_team, team_scope
 from api.errors import ApiError
 from api.routes.agents import FromQuery, ToQuery, date_range
 from api.schemas import LeaderboardOut
 from inspector import scorecards
-from inspector.store.schema import Team
+from inspector.store.schema import Agent, Team
 
 router = APIRouter(tags=["班组"])
+
+
+@router.get("/teams", summary="班组列表（含坐席人数；班组长只看到本班组）")
+def list_teams(principal: Staff, session: DbSession) -> dict[str, list[dict[str, Any]]]:
+    agents = select(Agent.team_id, func.count(Agent.id).label("n")).group_by(Agent.team_id).subquery()
+    query = (
+        select(Team.id, Team.name, func.coalesce(agents.c.n, 0))
+        .outerjoin(agents, agents.c.team_id == Team.id)
+        .order_by(Team.id)
+    )
+    scope = team_scope(principal)
+    if scope is not None:
+        query = query.where(Team.id == scope)
+    items = [{"team_id": team_id, "name": name, "agents": int(n)} for team_id, name, n in session.execute(query)]
+    return {"items": items}
 
 
 @router.get("/teams/{team}/leaderboard", response_model=LeaderboardOut, summary="班组排行榜（按平均分）")

@@ -15,7 +15,7 @@
     csrf: null,
     cleanups: [], // run when leaving a page (e.g. stop the audio player)
     seq: 0, // render generation: a page drops its results when the user has moved on
-    teams: null, // cached team ids for the leaderboard chooser
+    teams: null, // cached teams ({team_id, name, agents}) for the leaderboard chooser
   };
 
   // ---- labels (every user-visible word is Chinese) -----------------------------------------------
@@ -212,6 +212,13 @@
     return !!state.user && (state.user.role === 'admin' || state.user.role === 'trainer');
   }
 
+  // An agent's name (the id when it has none), linked to its scorecard; the id muted beside a name.
+  function agentCell(item, link) {
+    const label = item.agent_name || item.agent_id;
+    return [link ? h('a', { href: `#/agents/${enc(item.agent_id)}` }, label) : label,
+      item.agent_name ? h('span', { class: 'muted small' }, ` ${item.agent_id}`) : null];
+  }
+
   function itemsOf(data, key) {
     if (Array.isArray(data)) return data;
     if (!data) return [];
@@ -270,6 +277,7 @@
     const user = (data && data.user) || data;
     state.user = user && user.role ? user : null;
     state.csrf = (data && data.csrf_token) || state.csrf;
+    state.teams = null; // narrowed per user (a team lead sees its own team only)
     renderChrome();
   }
 
@@ -1262,16 +1270,15 @@
   // ---- 班组排行 -----------------------------------------------------------------------------------
   async function knownTeams() {
     if (state.teams) return state.teams;
-    const data = await soft(api('/calls', { query: { page_size: 200 } }));
-    const teams = new Set();
-    if (!(data instanceof Error)) for (const call of itemsOf(data)) if (call.team_id) teams.add(call.team_id);
-    state.teams = [...teams].sort();
+    const data = await soft(api('/teams'));
+    if (data instanceof Error) return [];
+    state.teams = itemsOf(data).filter((t) => t && t.team_id);
     return state.teams;
   }
 
   async function pageTeam(ctx, team, query) {
     const teams = await knownTeams();
-    if (!team && teams.length) { location.replace(`#/teams/${enc(teams[0])}`); return; }
+    if (!team && teams.length) { location.replace(`#/teams/${enc(teams[0].team_id)}`); return; }
     const range = { from: query.get('from') || '', to: query.get('to') || '' };
     let board = null;
     let failure = null;
@@ -1284,10 +1291,14 @@
       }
     }
     if (!ctx.alive()) return;
-    const teamInput = h('input', { name: 'team', value: team, list: 'team-list', placeholder: '班组编号', size: 10 });
+    const teamLabel = (t) => `${t.name && t.name !== t.team_id ? `${t.name}（${t.team_id}）` : t.team_id} · ${fmtNum(t.agents || 0)} 人`;
+    const teamInput = teams.length
+      ? h('select', { name: 'team' },
+        teams.some((t) => t.team_id === team) ? null : h('option', { value: team, selected: true }, team || '请选择班组'),
+        teams.map((t) => h('option', { value: t.team_id, selected: t.team_id === team }, teamLabel(t))))
+      : h('input', { name: 'team', value: team, placeholder: '班组编号', size: 10 });
     const form = h('form', { class: 'filters' },
-      h('label', { class: 'field' }, '班组', teamInput,
-        h('datalist', { id: 'team-list' }, teams.map((t) => h('option', { value: t })))),
+      h('label', { class: 'field' }, '班组', teamInput),
       h('label', { class: 'field' }, '日期从', h('input', { type: 'date', name: 'from', value: (board && board.from) || range.from })),
       h('label', { class: 'field' }, '日期到', h('input', { type: 'date', name: 'to', value: (board && board.to) || range.to })),
       h('div', { class: 'actions' }, h('button', { class: 'btn btn-primary', type: 'submit' }, '查看'),
@@ -1350,7 +1361,7 @@
           done ? h('th', null, '完成时间') : null, h('th', null, ''))),
         h('tbody', null, items.map((item) => h('tr', { dataset: { callId: item.call_id, reviewId: item.id } },
           h('td', null, h('a', { href: `#/calls/${enc(item.call_id)}`, class: 'mono' }, item.call_id)),
-          h('td', null, h('a', { href: `#/agents/${enc(item.agent_id)}` }, item.agent_name || item.agent_id)),
+          h('td', null, agentCell(item, true)),
           h('td', null, reasonBadges(item.reason)),
           h('td', { class: 'num' }, scoreSpan(item.machine_score)),
           h('td', { class: 'num' }, item.score === item.machine_score && !done ? '—' : scoreSpan(item.score)),
@@ -1380,7 +1391,7 @@
     const rows = items.map((item) => {
       const cells = [
         h('td', null, h('a', { href: `#/calls/${enc(item.call_id)}`, class: 'mono' }, item.call_id)),
-        agent ? null : h('td', null, item.agent_name || item.agent_id),
+        agent ? null : h('td', null, agentCell(item, isStaff())),
         h('td', null, item.rule_name || RULE_NAMES[item.rule_id] || item.rule_id),
         h('td', { class: 'wrap' }, item.text ? `「${item.text}」` : '—'),
         h('td', { class: 'num score-bad' }, fmtNum(item.points)),
@@ -1425,10 +1436,11 @@
   async function pageCoaching(ctx, query) {
     const coach = canCoach();
     const agentFilter = query.get('agent_id') && !query.get('assign') ? query.get('agent_id') : '';
-    const [data, competencies, courses] = await Promise.all([
+    const [data, competencies, courses, agents] = await Promise.all([
       api('/coaching', { query: { agent_id: agentFilter } }),
       coach ? soft(api('/competencies')) : null,
-      coach ? soft(api('/courses')) : null]);
+      coach ? soft(api('/courses')) : null,
+      coach ? soft(api('/agents')) : null]);
     if (!ctx.alive()) return;
     const items = itemsOf(data);
     const columns = [
@@ -1447,7 +1459,7 @@
       h('div', { class: 'page-head' }, h('h1', null, state.user.role === 'agent' ? '我的培训' : '培训辅导'),
         h('span', { class: 'sub' }, `共 ${items.length} 项`, cancelled ? `（其中已取消 ${cancelled} 项）` : ''),
         agentFilter ? h('span', null, badge(`坐席 ${agentFilter}`, 'blue'), ' ', h('a', { href: '#/coaching', class: 'small' }, '清除筛选')) : null),
-      coach ? assignForm(query, compList, courseList) : null,
+      coach ? assignForm(query, compList, courseList, agents && !(agents instanceof Error) ? itemsOf(agents) : []) : null,
       board);
   }
 
@@ -1492,10 +1504,19 @@
           ? h('span', { class: cls }, ` ${delta > 0 ? '+' : ''}${fmtNum(delta)}`) : null));
   }
 
-  function assignForm(query, compList, courseList) {
+  function assignForm(query, compList, courseList, agentList) {
     const open = query.get('assign') === '1';
     const prefillEvidence = new Set((query.get('evidence') || '').split(',').filter(Boolean));
-    const agentInput = h('input', { name: 'agent_id', value: query.get('agent_id') || '', placeholder: '如 8001', required: true });
+    const prefillAgent = query.get('agent_id') || '';
+    const agentLabel = (a) => `${a.name || a.agent_id}（${a.agent_id}${a.team_id ? ` · ${a.team_id}` : ''}）`;
+    // A list from GET /agents; typing the id stays possible when the list could not be loaded.
+    const agentInput = agentList.length
+      ? h('select', { name: 'agent_id', required: true },
+        h('option', { value: '' }, '请选择坐席'),
+        prefillAgent && !agentList.some((a) => a.agent_id === prefillAgent)
+          ? h('option', { value: prefillAgent, selected: true }, prefillAgent) : null,
+        agentList.map((a) => h('option', { value: a.agent_id, selected: a.agent_id === prefillAgent }, agentLabel(a))))
+      : h('input', { name: 'agent_id', value: prefillAgent, placeholder: '如 8001', required: true });
     const compSelect = h('select', { name: 'competency', required: true },
       h('option', { value: '' }, '请选择能力项'),
       compList.map((c) => h('option', { value: c.id, selected: c.id === query.get('competency') }, c.name || c.id)));
@@ -1514,7 +1535,7 @@
     due.setDate(due.getDate() + 14);
     const dueInput = h('input', { type: 'date', name: 'due_date', value: query.get('due_date') || isoDate(due), required: true });
     const note = h('input', { name: 'note', placeholder: '可选，如：重点练习情绪安抚话术' });
-    const evidenceBox = h('div', { class: 'checklist', id: 'evidence-list' }, h('span', { class: 'muted small' }, '输入坐席工号后列出其近期通话'));
+    const evidenceBox = h('div', { class: 'checklist', id: 'evidence-list' }, h('span', { class: 'muted small' }, '选择坐席后列出其近期通话'));
     const extra = h('input', { name: 'evidence_extra', placeholder: '其他通话编号，逗号分隔' });
     const loadCalls = async () => {
       const agentId = agentInput.value.trim();
@@ -1550,7 +1571,7 @@
       event.preventDefault();
       const evidence = [...form.querySelectorAll('input[name="evidence"]:checked')].map((el) => el.value)
         .concat(extra.value.split(/[,，\s]+/).filter(Boolean));
-      if (!agentInput.value.trim()) { error.textContent = '请填写坐席工号'; return; }
+      if (!agentInput.value.trim()) { error.textContent = '请选择坐席'; return; }
       if (!compSelect.value) { error.textContent = '请选择能力项'; return; }
       if (!dueInput.value) { error.textContent = '请选择截止日期'; return; }
       busy(submit, async () => {
@@ -1639,7 +1660,7 @@
           return h('tr', { dataset: { alertId: item.id, level: item.level } },
             h('td', null, alertBadge(item.level)),
             h('td', null, h('a', { href: `#/calls/${enc(item.call_id)}`, class: 'mono' }, item.call_id)),
-            h('td', null, isStaff() ? h('a', { href: `#/agents/${enc(item.agent_id)}` }, item.agent_name || item.agent_id) : item.agent_id),
+            h('td', null, agentCell(item, isStaff())),
             h('td', { class: 'wrap' }, h('ul', { style: { margin: 0, paddingLeft: '16px' } },
               (item.reasons || []).map((reason) => h('li', null, reason)))),
             h('td', null, fmtTime(item.created_at)),

@@ -15,7 +15,7 @@ from inspector.settings import AlertSettings
 TZ = ZoneInfo("Asia/Shanghai")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ITEM_KEYS = {"id", "call_id", "agent_id", "level", "reasons", "status", "created_at", "handled_by", "handled_at",
-             "note", "delivery"}  # fmt: skip
+             "note", "delivery", "agent_name"}  # fmt: skip
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from api.app import API_PREFIX
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 APPEAL_KEYS = {"id", "call_id", "agent_id", "hit_index", "rule_id", "rule_name", "text", "points", "comment", "status",
-               "created_at", "resolver", "resolved_at", "resolution"}  # fmt: skip
+               "created_at", "resolver", "resolved_at", "resolution", "agent_name"}  # fmt: skip
 
 
 @pytest.fixture

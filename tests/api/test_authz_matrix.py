@@ -72,7 +72,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{V1}/calls/{{call_id}}/transcript"): Expect(ALL, foreign=404),
     ("GET", f"{V1}/calls/{{call_id}}/audio"): Expect(ALL, foreign=404),
     ("POST", f"{V1}/calls/{{call_id}}/retry"): Expect(REVIEWERS),
-    # scorecards, leaderboards, exports
+    # agents and teams (lists), scorecards, leaderboards, exports
+    ("GET", f"{V1}/agents"): Expect(ALL),  # narrowed, never refused
+    ("GET", f"{V1}/teams"): Expect(STAFF),  # a team lead: its own team only
     ("GET", f"{V1}/agents/{{agent_id}}/scorecard"): Expect(ALL, foreign=403),
     ("GET", f"{V1}/teams/{{team}}/leaderboard"): Expect(STAFF, foreign=403),
     ("GET", f"{V1}/exports/calls.csv"): Expect(STAFF),

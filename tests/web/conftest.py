@@ -266,6 +266,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"browser tests need Debian's Chromium at {CHROMIUM}: apt-get install -y chromium "
+                    "(.ci/run installs it when missing)", pytrace=False)  # fmt: skip
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
