@@ -83,3 +83,37 @@ def database(database_url: str):
     db.upgrade()
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    """A private redis-server on a unix socket for the module: tests may restart or flush it freely
+    without touching the shared server other tests (and other runs) use."""
+    import shutil
+    import subprocess
+    import time
+
+    import redis
+
+    server = shutil.which("redis-server")
+    assert server, "redis-server is needed (the CI installs it with Redis)"
+    sock = tmp_path_factory.mktemp("redis") / "redis.sock"
+    process = subprocess.Popen(
+        [server, "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"unix://{sock}?db=0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if redis.Redis.from_url(url).ping():
+                    break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
