@@ -88,7 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     found = list(scan(Path(args.directory), glob=args.glob, conventions=conventions, cdr=cdr, tz=tz,
                       require_agent=args.agent_id is None))  # fmt: skip
     db = _database(settings)
-    queue = None if args.no_enqueue else _queue(settings)
+    queue = None if args.no_enqueue or args.inline else _queue(settings)
 
     def enqueue(call_ids: Any) -> int:
         from inspector.jobs import enqueue_calls
@@ -100,6 +100,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         summary = import_recordings(found, db=db, audio_store=LocalAudioStore(settings.audio_store_dir), tz=tz,
                                     enqueue=None if queue is None else enqueue, default_agent=args.agent_id,
                                     team=args.team, progress=bar.update)  # fmt: skip
+    failed_inline = _process_inline(settings, db, summary.imported, args.quiet) if args.inline else 0
     cdr_errors = [(f"{e.path}:{e.line}", e.reason) for e in (cdr.errors if cdr else [])]
     if args.format == "json":
         data = summary.to_dict()
@@ -108,12 +109,55 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         print(f"导入完成：新增 {len(summary.imported)} 通，重复 {len(summary.duplicates)} 通（已存在，未重复登记），"
               f"跳过 {len(summary.skipped)} 个文件，CDR 错误行 {len(cdr_errors)} 行，"
-              f"已排队 {summary.enqueued} 通")  # fmt: skip
+              + (f"本进程处理 {len(summary.imported)} 通（失败 {failed_inline} 通）" if args.inline
+                 else f"已排队 {summary.enqueued} 通"))  # fmt: skip
         for path, reason in summary.skipped:
             print(f"跳过 {path}：{reason}")
         for where, reason in cdr_errors:
             print(f"CDR {where}：{reason}")
-    return 1 if summary.skipped or cdr_errors else 0
+    return 1 if summary.skipped or cdr_errors or failed_inline else 0
+
+
+def _process_inline(settings: Settings, db: Any, call_ids: list[str], quiet: bool) -> int:
+    """Process new calls in this process (no Redis, no worker): the embedded single-machine mode."""
+    from inspector.jobs import WorkerContext, process_call, use_context
+    from inspector.store.blobs import LocalAudioStore
+
+    failed = 0
+    context = WorkerContext(settings=settings, db=db, audio=LocalAudioStore(settings.audio_store_dir))
+    with use_context(context):
+        for number, call_id in enumerate(call_ids, 1):
+            try:
+                status = process_call(call_id)
+            except Exception as err:  # transient: the call keeps its error; a worker or a rerun retries it
+                status = f"出错（{err}）"
+            failed += status != "done"
+            if not quiet:
+                print(f"[{number}/{len(call_ids)}] {call_id}: {status}", file=sys.stderr, flush=True)
+    return failed
+
+
+def cmd_scorecards(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from inspector.scorecards import agents_summary
+
+    db = _database(_settings(args))
+    try:
+        date_from = date.fromisoformat(args.date_from) if args.date_from else None
+        date_to = date.fromisoformat(args.date_to) if args.date_to else None
+    except ValueError as err:
+        print(f"错误：日期应为 YYYY-MM-DD：{err}", file=sys.stderr)
+        return 2
+    with db.session() as session:
+        table = agents_summary(session, date_from, date_to, team_id=args.team)
+    if args.format == "csv":
+        print(table.to_csv(index=False), end="")
+    elif table.empty:
+        print("没有已完成质检的通话")
+    else:
+        print(table.to_string(index=False))
+    return 0
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
@@ -338,6 +382,8 @@ def register(sub: Any) -> None:
     p.add_argument("--agent-id", default=None, help="文件名与话单都没有坐席工号时使用的工号")
     p.add_argument("--team", default=None, help="把导入通话的坐席归入该班组")
     p.add_argument("--no-enqueue", action="store_true", help="只登记，不排队处理")
+    p.add_argument("--inline", action="store_true",
+                   help="不经队列，在本进程内逐通转写质检入库（单机/演示用，不需要 Redis 和工作进程）")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=cmd_import)
@@ -389,6 +435,13 @@ def register(sub: Any) -> None:
     q = review_sub.add_parser("sample", help="按抽样策略把一周的通话加入复核队列（可重复执行）")
     q.add_argument("--week", default=None, help="该周任意一天 YYYY-MM-DD（默认上一个完整的本地周）")
     q.set_defaults(func=cmd_review_sample)
+
+    p = sub.add_parser("scorecards", help="各坐席成绩汇总（来自数据库）")
+    p.add_argument("--from", dest="date_from", default=None, help="开始日期 YYYY-MM-DD（含）")
+    p.add_argument("--to", dest="date_to", default=None, help="结束日期 YYYY-MM-DD（含）")
+    p.add_argument("--team", default=None, help="只看该班组")
+    p.add_argument("--format", choices=["table", "csv"], default="table")
+    p.set_defaults(func=cmd_scorecards)
 
     p = sub.add_parser("status", help="各状态的通话数")
     p.set_defaults(func=cmd_status)

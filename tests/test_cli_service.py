@@ -74,3 +74,21 @@ def test_review_sample_runs_for_a_given_week(env: Path, capsys) -> None:
     assert "2024-03-11" in capsys.readouterr().out  # the Monday of that week
     assert main(["review", "sample", "--week", "13/03/2024"]) == 2
     assert "--week" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_inline_import_processes_in_process_and_scorecards_read_the_database(env: Path, samples_dir: Path,
+                                                                             capsys) -> None:  # fmt: skip
+    pbx = env / "pbx"
+    pbx.mkdir()
+    sample = samples_dir / "call01_leak_stereo.wav"
+    (pbx / sample.name).write_bytes(sample.read_bytes())
+    assert main(["import", str(pbx), "--agent-id", "3157", "--team", "A组", "--inline", "-q"]) == 0
+    assert "新增 1 通" in capsys.readouterr().out
+    assert main(["status"]) == 0
+    assert "已完成\t1" in capsys.readouterr().out
+    assert main(["scorecards", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("坐席,姓名,班组,通话数,平均分") and lines[1].startswith("3157,,A组,1,")
+    assert main(["import", str(pbx), "--agent-id", "3157", "--inline", "-q"]) == 0  # again: nothing new
+    assert "新增 0 通，重复 1 通" in capsys.readouterr().out

@@ -144,7 +144,7 @@ def register_calls(session: Session, new_calls: Sequence[NewCall], tz: tzinfo) -
             "id": call_id,
             "agent_id": new.agent_id,
             "started_at": started,
-            "day": local_day(started, tz),
+            "day": local_day(started or now, tz),  # no start time from the PBX: the day it arrived
             "direction": new.direction,
             "caller": new.caller,
             "duration_s": new.duration_s,

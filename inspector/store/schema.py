@@ -1,13 +1,14 @@
 """Database tables (SQLAlchemy 2). Alembic migrations in ``inspector/store/migrations`` create them.
 
 Times are stored as naive UTC; ``calls.day`` is the call's local date (settings.timezone), which is what
-scorecards group by. A call's status is an explicit state machine (see ``CallStatus``); its current
-analysis is the one of the newest rule set it was scored with, and ``calls.score``/``alert``/``fatal``
-copy that analysis so call lists filter without a join.
+scorecards group by (a call whose PBX gave no start time counts on the local day it was registered). A
+call's status is an explicit state machine (see ``CallStatus``); its current analysis is the one of the
+newest rule set it was scored with, and ``calls.score``/``alert``/``fatal`` copy that analysis so call
+lists filter without a join.
 
 ``agent_days`` is a rollup of the current analyses per agent and local day. It is recomputed from the
-analyses (never incremented), so rerunning a job or rescoring a call cannot double-count; scorecards
-and leaderboards read it instead of scanning millions of analyses.
+analyses (never incremented), so rerunning a job or rescoring a call cannot double-count; scorecards and
+leaderboards read it instead of scanning millions of analyses.
 """
 
 from __future__ import annotations
