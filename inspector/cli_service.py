@@ -156,7 +156,13 @@ def cmd_scorecards(args: argparse.Namespace) -> int:
     elif table.empty:
         print("没有已完成质检的通话")
     else:
-        print(table.to_string(index=False))
+        from inspector.analysis import RATE_COLUMNS_ZH
+
+        shown = table.copy()
+        for column in RATE_COLUMNS_ZH.values():
+            if column in shown:
+                shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.0%}")  # NaN: no calls
+        print(shown.to_string(index=False))
     return 0
 
 

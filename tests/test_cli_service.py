@@ -90,5 +90,8 @@ def test_inline_import_processes_in_process_and_scorecards_read_the_database(env
     assert main(["scorecards", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("坐席,姓名,班组,通话数,平均分") and lines[1].startswith("3157,,A组,1,")
+    assert main(["scorecards"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "共情话术使用率" in table[0] and table[1].split()[0] == "3157" and "%" in table[1]
     assert main(["import", str(pbx), "--agent-id", "3157", "--inline", "-q"]) == 0  # again: nothing new
     assert "新增 0 通，重复 1 通" in capsys.readouterr().out
