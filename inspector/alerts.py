@@ -40,7 +40,7 @@ from rq.job import Job
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from inspector.errors import InspectorError
+from inspector.errors import InspectorError, one_line
 from inspector.jobs import current_context
 from inspector.scoring import ALERT_LEVELS, ALERT_NAMES_ZH
 from inspector.settings import AlertSettings
@@ -155,9 +155,6 @@ def enqueue_delivery(queue: Queue, settings: AlertSettings, alert_id: int) -> Jo
     )
 
 
-def _one_line(text: str, limit: int = _ERROR_CHARS) -> str:
-    return " ".join(text.split())[:limit]
-
 
 def _post(settings: AlertSettings, url: str, body: bytes) -> tuple[int | None, str | None]:
     """(HTTP status, error) of one POST; the error is None on a 2xx answer."""
@@ -167,12 +164,12 @@ def _post(settings: AlertSettings, url: str, body: bytes) -> tuple[int | None, s
     try:
         response = httpx.post(url, content=body, headers=headers, timeout=settings.timeout_s)
     except httpx.TimeoutException as err:
-        return None, _one_line(f"请求超时（{settings.timeout_s} 秒）：{type(err).__name__}")
+        return None, one_line(f"请求超时（{settings.timeout_s} 秒）：{type(err).__name__}", _ERROR_CHARS)
     except httpx.HTTPError as err:
-        return None, _one_line(f"{type(err).__name__}: {err}")
+        return None, one_line(f"{type(err).__name__}: {err}", _ERROR_CHARS)
     if 200 <= response.status_code < 300:
         return response.status_code, None
-    return response.status_code, _one_line(f"HTTP {response.status_code}: {response.text[:_BODY_CHARS]}")
+    return response.status_code, one_line(f"HTTP {response.status_code}: {response.text[:_BODY_CHARS]}", _ERROR_CHARS)
 
 
 def deliver_alert(alert_id: int) -> str:

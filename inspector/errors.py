@@ -9,6 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def one_line(text: str, limit: int | None = None) -> str:
+    """``text`` with every run of whitespace (newlines included) folded to one space, cut at ``limit``."""
+    folded = " ".join(text.split())
+    return folded if limit is None else folded[:limit]
+
+
 class InspectorError(Exception):
     """Base of all errors inspector reports to users instead of a traceback."""
 
@@ -85,7 +91,7 @@ class RuleFileError(InspectorError):
     def __init__(self, path: str | Path, reason: str, line: int | None = None, rule_id: str | None = None):
         self.path = str(path)
         # Reasons may quote a parser's multi-line message; the error is always one line.
-        self.reason = " ".join(reason.split())
+        self.reason = one_line(reason)
         self.line = line
         self.rule_id = rule_id
         where = self.path + (f":{line}" if line else "")

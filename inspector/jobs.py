@@ -53,12 +53,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from inspector.analysis import Analyzer
-from inspector.errors import AudioError, InspectorError, ModelError
+from inspector.errors import AudioError, InspectorError, ModelError, one_line
 from inspector.settings import Settings
 from inspector.store import calls as store
 from inspector.store import rulesets
 from inspector.store.blobs import AudioStore, LocalAudioStore
-from inspector.store.db import Database, DatabaseError, utcnow
+from inspector.store.db import Database, DatabaseError, chunks, utcnow
 from inspector.store.schema import Analysis, Call, CallStatus, RuleSetRecord
 from inspector.transcript import Transcript
 
@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 WORST_CASE_BYTES_PER_S = 16000
 # Calls read / written / enqueued per database statement or Redis pipeline.
 BATCH = 1000
+ERROR_CHARS = 1000  # of an error message kept on a call
 # Job states in which Redis still owns the work: it will run the job, retry it, or is running it
 # (a job whose worker died stays "started" until RQ's registry cleanup retries or fails it).
 LIVE_JOB_STATES = frozenset({"queued", "scheduled", "deferred", "started"})
@@ -193,10 +194,6 @@ def _retry(settings: Settings, attempts: int) -> Retry | None:
     return Retry(max=left, interval=list(settings.queue.backoff_s) or [0])
 
 
-def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
 
 # --- enqueueing ----------------------------------------------------------------------------------
 
@@ -211,7 +208,7 @@ def _enqueue_queued(db: Database, queue: Queue, settings: Settings, call_ids: Se
     ids = list(dict.fromkeys(call_ids))
     jobs: list[tuple[str, str, int, int]] = []  # call id, job id, timeout, attempts
     with db.session() as session:
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, BATCH):
             rows = session.execute(
                 select(Call.id, Call.duration_s, Call.audio_bytes, Call.attempts).where(
                     Call.id.in_(chunk), Call.status == CallStatus.QUEUED.value
@@ -223,7 +220,7 @@ def _enqueue_queued(db: Database, queue: Queue, settings: Settings, call_ids: Se
             # ORM bulk UPDATE by primary key: one executemany instead of one statement per call.
             session.execute(update(Call), [{"id": call_id, "job_id": job_id} for call_id, job_id, _, _ in jobs])
     on_failure = Callback(call_job_failed)
-    for chunk in _chunks(jobs):
+    for chunk in chunks(jobs, BATCH):
         datas = [
             Queue.prepare_data(
                 process_call,
@@ -253,7 +250,7 @@ def retry_calls(db: Database, queue: Queue, settings: Settings, call_ids: Sequen
             failed = list(session.scalars(query.order_by(Call.id)))
         else:
             failed = []
-            for chunk in _chunks(list(dict.fromkeys(call_ids))):
+            for chunk in chunks(list(dict.fromkeys(call_ids)), BATCH):
                 failed += session.scalars(query.where(Call.id.in_(chunk)))
         requeued = store.requeue(session, failed, reset_attempts=True)
     _enqueue_queued(db, queue, settings, requeued)
@@ -271,11 +268,11 @@ def enqueue_rescore(
         if call_ids is None:
             done = list(session.scalars(query.order_by(Call.id)))
         else:
-            for chunk in _chunks(list(dict.fromkeys(call_ids))):
+            for chunk in chunks(list(dict.fromkeys(call_ids)), BATCH):
                 done += session.scalars(query.where(Call.id.in_(chunk)))
     retry = _retry(settings, 0)
-    batches = [list(batch) for batch in _chunks(done, settings.queue.rescore_batch)]
-    for group in _chunks(batches):
+    batches = [list(batch) for batch in chunks(done, settings.queue.rescore_batch)]
+    for group in chunks(batches, BATCH):
         datas = [
             Queue.prepare_data(
                 rescore_calls,
@@ -410,24 +407,21 @@ def _is_permanent(err: BaseException) -> bool:
     return isinstance(err, InspectorError) and not isinstance(err, TRANSIENT_INSPECTOR_ERRORS)
 
 
-def _one_line(text: str, limit: int = 1000) -> str:
-    return " ".join(text.split())[:limit]
-
 
 def _permanent_message(err: BaseException, audio_name: str) -> str:
     if isinstance(err, AudioError):  # name the file as it arrived, not its path in the audio store
-        return _one_line(f"{audio_name}: {err.reason}")
-    return _one_line(str(err))
+        return one_line(f"{audio_name}: {err.reason}", ERROR_CHARS)
+    return one_line(str(err), ERROR_CHARS)
 
 
 def _error_text(err: BaseException | None, timeout_s: int | None = None) -> str:
     if isinstance(err, JobTimeoutException):
         return f"处理超时（超过 {timeout_s} 秒）" if timeout_s else "处理超时"
     if isinstance(err, InspectorError):
-        return _one_line(str(err))
+        return one_line(str(err), ERROR_CHARS)
     if err is None:
         return "未知错误"
-    return _one_line(f"{type(err).__name__}: {err}")
+    return one_line(f"{type(err).__name__}: {err}", ERROR_CHARS)
 
 
 def call_job_failed(job: Job, connection: redis.Redis, exc_type: Any, exc_value: Any, traceback: Any) -> None:
@@ -519,7 +513,7 @@ def rescore_calls(call_ids: list[str], rule_set_id: int) -> int:
             log.warning("rescore: rule set %s does not exist", rule_set_id)
             return 0
         transcripts: dict[str, tuple[str, Transcript]] = {}
-        for chunk in _chunks(call_ids):
+        for chunk in chunks(call_ids, BATCH):
             for call in session.scalars(select(Call).where(Call.id.in_(chunk), Call.status == CallStatus.DONE.value)):
                 transcript = store.load_transcript(session, call.id)
                 if transcript is not None:

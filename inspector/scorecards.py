@@ -35,10 +35,10 @@ from sqlalchemy.orm import Session
 
 from inspector.analysis import RATE_COLUMNS_ZH
 from inspector.rules.engine import CHECK_CATEGORIES
+from inspector.store.db import chunks
 from inspector.store.schema import Agent, AgentDay
 
 TREND_PERIODS = ("day", "week", "month")
-_IN_CHUNK = 500  # bound on IN (...) lists
 
 # Columns of ``agents_summary``: the names of inspector.analysis.SUMMARY_COLUMNS where they mean the
 # same, plus what the rollup adds. 最低分 is not there: the rollup keeps sums, not minimums.
@@ -230,10 +230,6 @@ def _in_range(query: Select[Any], date_from: date | None, date_to: date | None) 
     return query
 
 
-def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterable[Sequence[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
 
 def period_of(day: date, trend: str) -> str:
     """The trend bucket of a day: the day, the Monday of its ISO week, or its month ("2024-03")."""
@@ -262,7 +258,7 @@ def percentile_rank(value: float, others: Iterable[float]) -> float | None:
 def _names(session: Session, agent_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
     """Agent id → (name, team id) for the known ones."""
     found: dict[str, tuple[str, str | None]] = {}
-    for chunk in _chunks(list(agent_ids)):
+    for chunk in chunks(list(agent_ids)):
         for agent_id, name, team_id in session.execute(
             select(Agent.id, Agent.name, Agent.team_id).where(Agent.id.in_(chunk))
         ):
@@ -432,7 +428,7 @@ def agents_summary(
     if agent_ids is None:
         totals = _totals_by_agent(session, query)
     else:
-        for chunk in _chunks(sorted(set(agent_ids))):
+        for chunk in chunks(sorted(set(agent_ids))):
             totals.update(_totals_by_agent(session, query.where(AgentDay.agent_id.in_(chunk))))
 
     ids = sorted(set(totals) | set(agent_ids or ()))

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
+from fakecalls import four_turn_transcript as transcript
 from rq import Queue
 from sqlalchemy import select
 
@@ -35,7 +36,7 @@ from inspector.store import calls as store
 from inspector.store.blobs import LocalAudioStore
 from inspector.store.db import Database
 from inspector.store.schema import AlertDelivery, AlertEvent, Analysis, Call, Review
-from inspector.transcript import Diarization, Transcript, Utterance
+from inspector.transcript import Transcript
 
 TZ = ZoneInfo("Asia/Shanghai")
 RULES = PROJECT_ROOT / "rules"
@@ -47,15 +48,6 @@ GOOD = (OPENING, "我家厨房漏水了，麻烦派人来修一下。", SOOTHE, 
 RED = (OPENING, "我家厨房漏水三天了，再不来修我要投诉你们。", SOOTHE, CLOSING)  # escalation: red
 YELLOW = (OPENING, "我家厨房漏水了，麻烦派人来修一下。", "这个不归我们管，你自己去找开发商。", CLOSING)  # taboo
 
-
-def transcript(lines: tuple[str, ...]) -> Transcript:
-    roles = ("agent", "customer", "agent", "agent")
-    utterances, start = [], 0.0
-    for role, text in zip(roles, lines, strict=True):
-        length = max(2.0, len(text) / 4)
-        utterances.append(Utterance(start, start + length, "S0" if role == "agent" else "S1", role, text))
-        start += length + 0.5
-    return Transcript("x.wav", start, 1, 8000, utterances, Diarization("channels", 1.0, "S0", ["S0", "S1"]))
 
 
 # --- a webhook receiver --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fakecalls import four_turn_transcript as transcript
 from sqlalchemy import update
 
 from inspector import training
@@ -24,7 +25,6 @@ from inspector.store import audit, rulesets
 from inspector.store import calls as store
 from inspector.store.db import Database
 from inspector.store.schema import Analysis, CoachingAssignment
-from inspector.transcript import Diarization, Transcript, Utterance
 
 TZ = ZoneInfo("Asia/Shanghai")
 RULES = PROJECT_ROOT / "rules"
@@ -37,16 +37,6 @@ GOOD = (OPENING, ISSUE, "非常抱歉给您带来不便，我理解您的心情�
 BAD = (OPENING, ISSUE, "这个不归我们管，你自己去找开发商。", CLOSING)
 WORSE = (OPENING, ISSUE, "这不归我们管。", "嗯。")  # BAD without the closing either
 
-
-def transcript(lines: tuple[str, ...]) -> Transcript:
-    """Agent, customer, agent, agent; durations at about 240 characters a minute (no speech-rate hit)."""
-    roles = ("agent", "customer", "agent", "agent")
-    utterances, start = [], 0.0
-    for role, text in zip(roles, lines, strict=True):
-        length = max(2.0, len(text) / 4)
-        utterances.append(Utterance(start, start + length, "S0" if role == "agent" else "S1", role, text))
-        start += length + 0.5
-    return Transcript("x.wav", start, 1, 8000, utterances, Diarization("channels", 1.0, "S0", ["S0", "S1"]))
 
 
 @dataclass

@@ -13,7 +13,7 @@ are replaced as a whole, and the rollup is recomputed from the analyses, never i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from inspector.analysis import CallAnalysis
 from inspector.analysis import to_dict as analysis_to_dict
 from inspector.errors import InspectorError
-from inspector.store.db import utcnow
+from inspector.store.db import chunks, utcnow
 from inspector.store.schema import (
     Agent,
     AgentDay,
@@ -37,8 +37,6 @@ from inspector.store.schema import (
     UtteranceRecord,
 )
 from inspector.transcript import Transcript
-
-_IN_CHUNK = 500  # bound on IN (...) lists
 
 
 class CallConflict(InspectorError):
@@ -83,10 +81,6 @@ def local_day(started_at_utc: datetime | None, tz: tzinfo) -> date | None:
     return started_at_utc.replace(tzinfo=UTC).astimezone(tz).date()
 
 
-def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
 
 def ensure_agents(session: Session, agents: dict[str, tuple[str | None, str | None]]) -> None:
     """Create missing agents (id → (name, team)); fill in the team/name of known ones when given."""
@@ -94,7 +88,7 @@ def ensure_agents(session: Session, agents: dict[str, tuple[str | None, str | No
         return
     ids = list(agents)
     known: dict[str, Agent] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         known.update({a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(chunk)))})
     teams = {team for _, team in agents.values() if team}
     if teams:
@@ -118,11 +112,11 @@ def register_calls(session: Session, new_calls: Sequence[NewCall], tz: tzinfo) -
     """Register recordings as queued calls. The same audio (sha256) already stored is returned as is."""
     by_sha: dict[str, Call] = {}
     shas = list({c.audio_sha256 for c in new_calls})
-    for chunk in _chunks(shas):
+    for chunk in chunks(shas):
         by_sha.update({c.audio_sha256: c for c in session.scalars(select(Call).where(Call.audio_sha256.in_(chunk)))})
     wanted_ids = [c.call_id for c in new_calls if c.call_id]
     taken: set[str] = set()
-    for chunk in _chunks(wanted_ids):
+    for chunk in chunks(wanted_ids):
         taken.update(session.scalars(select(Call.id).where(Call.id.in_(chunk))))
 
     now = utcnow()
@@ -310,7 +304,7 @@ def requeue(session: Session, call_ids: Sequence[str], reset_attempts: bool = Fa
     """Put calls back to queued (failed ones, or stuck ones found by the reconciler); returns those changed."""
     changed: list[str] = []
     now = utcnow()
-    for chunk in _chunks(list(call_ids)):
+    for chunk in chunks(list(call_ids)):
         values: dict[str, Any] = {
             "status": CallStatus.QUEUED.value,
             "lease_until": None,

@@ -7,11 +7,11 @@ production uses PostgreSQL (``postgresql+psycopg://user@host/db``). The schema i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -22,10 +22,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from inspector.errors import InspectorError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+IN_CHUNK = 500  # bound on IN (...) lists
+
+T = TypeVar("T")
 
 
 class DatabaseError(InspectorError):
     code = "database_error"
+
+
+def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size`` (IN lists, bulk statements, job batches)."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def utcnow() -> datetime:
