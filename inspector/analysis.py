@@ -111,7 +111,7 @@ class CallAnalysis:
 
 def call_metrics(transcript: Transcript) -> CallMetrics:
     """Talk ratio, longest silence, cross-role overlaps and agent speech rate (see module docstring)."""
-    utts = sorted(transcript.utterances, key=lambda u: (u.start, u.end))
+    utts = sorted(transcript.recognized(), key=lambda u: (u.start, u.end))
     seconds = {"agent": 0.0, "customer": 0.0}
     agent_chars = 0
     for u in utts:

@@ -152,7 +152,9 @@ class EmbeddingDiarizer:
     def __call__(self, audio: np.ndarray, regions: Sequence[Span], speakers: int) -> list[SpeakerTurn]:
         duration = len(audio) / SAMPLE_RATE
         windows = _windows(regions, self.settings.window_s, self.settings.step_s, duration)
-        if not windows:
+        if speakers <= 1 or len(windows) < 2 * speakers:
+            # Too little speech to tell voices apart (clustering would put every window in one
+            # cluster anyway): a short call costs no embedding work.
             return [SpeakerTurn(r, "S1") for r in regions]
         labels = self.cluster(self.embed(audio, windows), speakers)
         n_frames = int(np.ceil(duration / FRAME_S))

@@ -19,9 +19,10 @@ from inspector.diarize import Diarizer, make_diarizer, speaker_of_words
 from inspector.lexicon import Vocabulary, load_vocabulary
 from inspector.roles import decide_roles
 from inspector.settings import Settings
-from inspector.transcript import Diarization, Timings, Transcript, Utterance
+from inspector.timeline import Span
+from inspector.transcript import Diarization, Timings, Transcript, Utterance, UtteranceFlag, Word
 from inspector.utterances import group_words, speech_by_speaker, with_roles
-from inspector.vad import speech_regions
+from inspector.vad import regions_to_decode
 
 CHANNEL_NAMES = ("left", "right")
 Progress = Callable[[str], None]
@@ -113,7 +114,7 @@ class SpeechPipeline:
     ) -> tuple[list[Utterance], Diarization]:
         s = self.settings
         t = time.perf_counter()
-        regions = [speech_regions(ch, s.vad) for ch in decoded.channels[:2]]
+        regions = [regions_to_decode(ch, s.vad) for ch in decoded.channels[:2]]
         timings.vad_s = time.perf_counter() - t
         say(f"语音检测完成：左声道 {len(regions[0])} 段，右声道 {len(regions[1])} 段，开始识别")
 
@@ -124,8 +125,10 @@ class SpeechPipeline:
         timings.asr_s = time.perf_counter() - t
 
         utterances: list[Utterance] = []
-        for name, words in zip(CHANNEL_NAMES, per_channel, strict=True):
+        for name, recognition in zip(CHANNEL_NAMES, per_channel, strict=True):
+            words = recognition.words
             utterances += group_words(words, [name] * len(words), s.utterances.max_pause_s)
+            utterances += [unheard_utterance(span, name) for span in recognition.unheard]
         configured = None if agent_channel == "auto" else agent_channel
         decision = decide_roles(speech_by_speaker(utterances), self.vocabulary, configured, CHANNEL_NAMES[0])
         diarization = Diarization(
@@ -143,12 +146,13 @@ class SpeechPipeline:
         s = self.settings
         mono = decoded.mono()
         t = time.perf_counter()
-        regions = speech_regions(mono, s.vad)
+        regions = regions_to_decode(mono, s.vad)
         timings.vad_s = time.perf_counter() - t
         say(f"语音检测完成：{len(regions)} 段，开始识别")
 
         t = time.perf_counter()
-        words = self.recognizer.transcribe_channels([(mono, regions)], language, _asr_progress(say))[0]
+        recognition = self.recognizer.transcribe_channels([(mono, regions)], language, _asr_progress(say))[0]
+        words = recognition.words
         timings.asr_s = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -163,6 +167,9 @@ class SpeechPipeline:
         timings.diarize_s = time.perf_counter() - t
 
         utterances = group_words(words, labels, s.utterances.max_pause_s)
+        for span in recognition.unheard:
+            speaker = speaker_of_words([Word(span.start, span.end, "", 0.0)], turns)[0] if speakers > 1 else "S1"
+            utterances.append(unheard_utterance(span, speaker))
         decision = decide_roles(speech_by_speaker(utterances), self.vocabulary)
         diarization = Diarization(
             method=method,
@@ -172,3 +179,8 @@ class SpeechPipeline:
             evidence=decision.evidence,
         )
         return with_roles(utterances, decision.agent_speaker), diarization
+
+
+def unheard_utterance(span: Span, speaker: str) -> Utterance:
+    """Speech the recognizer gave no text for, kept as an empty, untrusted utterance."""
+    return Utterance(span.start, span.end, speaker, "customer", "", "", 0.0, [], [UtteranceFlag.UNHEARD])

@@ -3,22 +3,37 @@
 JSON of one transcribed file (``inspector transcribe --format json``, one object per line)::
 
     {"file", "duration_s", "channels", "sample_rate",
-     "utterances": [{"start", "end", "speaker", "role", "text", "raw_text", "confidence",
+     "utterances": [{"start", "end", "speaker", "role", "text", "raw_text", "confidence", "flags",
                      "words": [{"start", "end", "text", "probability"}]}],
      "diarization": {"method", "role_confidence", "agent_speaker", "speakers", "evidence"},
      "timings": {"decode_s", "vad_s", "diarize_s", "asr_s", "total_s", "rtf"}}
 
 ``role`` is exactly ``"agent"`` or ``"customer"``. Times are seconds from the start of the file.
+``confidence`` (0-1) comes from the recognizer's word probabilities; ``flags`` (``UtteranceFlag``)
+say why an utterance deserves less trust: ``unheard`` = speech was detected but gave no text (the
+utterance has empty text and confidence 0).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 Role = Literal["agent", "customer"]
 ROLES: tuple[Role, Role] = ("agent", "customer")
 ROLE_NAMES_ZH: dict[str, str] = {"agent": "坐席", "customer": "客户"}
+
+
+class UtteranceFlag(StrEnum):
+    """Why an utterance's text deserves less trust than its words' probabilities say."""
+
+    UNHEARD = "unheard"  # speech was detected, but the recognizer gave no text for it
+
+
+FLAG_NAMES_ZH: dict[str, str] = {
+    UtteranceFlag.UNHEARD: "有语音但未识别出文字",
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,7 @@ class Utterance:
     raw_text: str = ""
     confidence: float = 0.0
     words: list[Word] = field(default_factory=list)
+    flags: list[UtteranceFlag] = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +94,12 @@ class Transcript:
     timings: Timings = field(default_factory=Timings)
     language: str = "zh"
 
+    def recognized(self) -> list[Utterance]:
+        """The utterances with recognized text. Rules and call metrics score only these: an
+        ``unheard`` stretch (speech without text, or noise VAD took for speech) is shown to people,
+        never scored as talk, silence or overlap."""
+        return [u for u in self.utterances if UtteranceFlag.UNHEARD not in u.flags]
+
     def to_dict(self, words: bool = True) -> dict[str, Any]:
         data = asdict(self)
         data["duration_s"] = round(self.duration_s, 3)
@@ -85,6 +107,7 @@ class Transcript:
             utt["start"] = round(utt["start"], 3)
             utt["end"] = round(utt["end"], 3)
             utt["confidence"] = round(utt["confidence"], 3)
+            utt["flags"] = [str(f) for f in utt["flags"]]
             if words:
                 for w in utt["words"]:
                     w["start"] = round(w["start"], 3)
@@ -108,6 +131,7 @@ class Transcript:
                 raw_text=u.get("raw_text", u["text"]),
                 confidence=float(u.get("confidence", 0.0)),
                 words=[Word(**w) for w in u.get("words", [])],
+                flags=[UtteranceFlag(f) for f in u.get("flags", []) if f in UtteranceFlag._value2member_map_],
             )
             for u in data["utterances"]
         ]
@@ -147,7 +171,8 @@ def to_text(transcript: Transcript) -> str:
         "",
     ]
     for u in transcript.utterances:
+        note = "（" + "；".join(FLAG_NAMES_ZH[f] for f in u.flags) + "）" if u.flags else ""
         lines.append(
-            f"[{format_time(u.start)} - {format_time(u.end)}] {ROLE_NAMES_ZH[u.role]}：{u.text}"
+            f"[{format_time(u.start)} - {format_time(u.end)}] {ROLE_NAMES_ZH[u.role]}：{u.text}{note}"
         )
     return "\n".join(lines)

@@ -4,6 +4,7 @@ overlapping speech of the two parties stays as two utterances."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from inspector.asr import RecognizedWord
@@ -40,7 +41,9 @@ def _make(run: Sequence[RecognizedWord], speaker: str) -> Utterance:
     words = [rw.word for rw in run]
     text = "".join(w.text for w in words)
     raw = "".join(rw.raw for rw in run).strip()
-    confidence = sum(w.probability for w in words) / len(words)
+    # Geometric mean of the word probabilities: the per-word likelihood, independent of length (a
+    # long utterance is not less trusted for having more words, nor a short one for having few).
+    confidence = math.exp(sum(math.log(max(w.probability, 1e-6)) for w in words) / len(words))
     return Utterance(
         start=words[0].start,
         end=words[-1].end,

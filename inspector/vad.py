@@ -32,3 +32,20 @@ def speech_regions(audio: np.ndarray, settings: VadSettings) -> list[Span]:
         regions += [Span((offset + c["start"]) / SAMPLE_RATE, (offset + c["end"]) / SAMPLE_RATE) for c in chunks]
     # Speech running across a piece boundary comes back as two touching regions: join them.
     return merge(regions, gap=0.05) if audio.size > piece else regions
+
+
+# One whisper window: decoding a channel this short whole costs what decoding any part of it costs.
+WHOLE_CHANNEL_S = 30.0
+# Peak amplitude below which a channel is digital silence (-60 dBFS).
+SILENT_PEAK = 10 ** (-60 / 20)
+
+
+def regions_to_decode(audio: np.ndarray, settings: VadSettings) -> list[Span]:
+    """The spans the recognizer should hear: VAD's speech regions; for a channel of at most one
+    whisper window in which VAD hears nothing, the whole channel (VAD misses quiet or band-limited
+    speech, and the recognizer's own no-speech check still decides), unless it is digitally silent."""
+    regions = speech_regions(audio, settings)
+    duration = audio.size / SAMPLE_RATE
+    if regions or not 0 < duration <= WHOLE_CHANNEL_S or float(np.abs(audio).max()) < SILENT_PEAK:
+        return regions
+    return [Span(0.0, duration)]

@@ -148,3 +148,20 @@ def test_rules_directory_loads_only_rule_sets():
     assert ruleset.id == "property-default"
     assert {r.name for r in ruleset.rules if r.category == "topic"} == {
         "漏水/维修", "噪音", "停车", "物业费", "垃圾清运", "电梯", "安保", "绿化"}  # fmt: skip
+
+
+def test_an_unheard_stretch_is_shown_but_never_scored_as_talk():
+    from inspector.pipeline import unheard_utterance
+    from inspector.rules.view import CallView
+    from inspector.timeline import Span
+    from inspector.transcript import Diarization, Utterance
+
+    heard = [Utterance(0.0, 3.0, "left", "agent", "您好，请问有什么可以帮您？"),
+             Utterance(25.0, 27.0, "right", "customer", "你好。")]
+    noise = unheard_utterance(Span(4.0, 24.0), "right")  # VAD took 20 s of line noise for speech
+    transcript = Transcript("x.wav", 27.0, 2, 8000, [heard[0], noise, heard[1]],
+                            Diarization("channels", 1.0, "left", ["left", "right"]))
+    assert transcript.recognized() == heard
+    assert call_metrics(transcript).silence_max_s == pytest.approx(22.0)  # the gap stays a silence
+    assert [u.utt for u in CallView(transcript).utterances] == heard
+    assert transcript.to_dict()["utterances"][1]["flags"] == ["unheard"]

@@ -69,6 +69,9 @@ def test_under_covered_regions_are_found():
     words = [rw(0.5, 1.0, "您好这里是"), rw(1.0, 3.0, "阳光物业客服中心"), rw(5.2, 5.5, "嗯")]
     # 4 s of speech with 1 character is suspicious; the 0.4 s blip is too short to judge.
     assert under_covered(regions, words, 1.5) == [Span(5, 9)]
+    # With no rate (the default), only a region that gave nothing at all is decoded again.
+    assert under_covered(regions, words, 0.0) == []
+    assert under_covered([*regions, Span(12, 14)], words, 0.0) == [Span(12, 14)]
 
 
 def test_progress_meter_reports_each_tenth_once_across_jobs():

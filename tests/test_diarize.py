@@ -1,6 +1,7 @@
 import numpy as np
 
 from inspector.diarize import EmbeddingDiarizer, SpeakerTurn, _turns_from_frames, _windows, speaker_of_words
+from inspector.settings import DiarizationSettings
 from inspector.timeline import Span
 from inspector.transcript import Word
 
@@ -59,3 +60,11 @@ def test_stretches_group_touching_windows_and_cap_length():
     groups = _stretches(long_run, max_s=60.0)
     assert all(g[-1].end - g[0].start <= 60.0 for g in groups)
     assert sum(len(g) for g in groups) == 200
+
+
+def test_short_speech_costs_no_embedding_work():
+    diarizer = EmbeddingDiarizer(DiarizationSettings())
+    audio = np.zeros(16000 * 4, dtype=np.float32)
+    turns = diarizer(audio, [Span(0.5, 2.0)], 2)  # one window: nothing to tell apart
+    assert turns == [SpeakerTurn(Span(0.5, 2.0), "S1")]
+    assert diarizer._encoder is None  # the speaker encoder was never loaded

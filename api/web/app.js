@@ -634,7 +634,9 @@
         const node = h('div', { class: ['utt', role, marks[i].some((m) => m.deduct) ? 'has-deduct' : ''],
           dataset: { index: i, start: utt.start }, title: `${fmtClock(utt.start)} – ${fmtClock(utt.end)}` },
         h('div', { class: 'who' }, h('b', null, SPEAKER[role] || utt.speaker || '—'), fmtClock(utt.start)),
-        h('div', { class: 'text' }, markText(utt.text || '', marks[i], seek)));
+        (utt.flags || []).includes('unheard') && !utt.text
+          ? h('div', { class: 'text empty' }, '（此处有语音，但未识别出文字）')
+          : h('div', { class: 'text' }, markText(utt.text || '', marks[i], seek)));
         node.addEventListener('click', () => seek(utt.start));
         transcriptBox.append(node);
       });

@@ -70,7 +70,7 @@ class CallView:
 
     def __init__(self, transcript: Transcript) -> None:
         self.transcript = transcript
-        ordered = sorted(transcript.utterances, key=lambda u: (u.start, u.end))
+        ordered = sorted(transcript.recognized(), key=lambda u: (u.start, u.end))
         self.utterances: list[UttView] = []
         for i, utt in enumerate(ordered):
             norm = normalize_for_cer(utt.text)
