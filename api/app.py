@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from api import docs, errors, web
 from api.deps import current_principal
-from api.limits import BodyLimit
+from api.limits import BodyLimit, LoginGuard
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     agents,
@@ -30,6 +30,7 @@ from api.routes import (
     rulesets,
     teams,
 )
+from api.schemas import COMMON_ERRORS, PROTECTED_ERRORS, error_responses
 from api.state import AppState
 from inspector import jobs
 from inspector.settings import Settings
@@ -89,14 +90,14 @@ def create_app(
     )
     app.state.inspector = state
 
-    protected = APIRouter(dependencies=[Depends(current_principal)])
+    protected = APIRouter(dependencies=[Depends(current_principal)], responses=error_responses(*PROTECTED_ERRORS))
     for module in (calls, agents, teams, rulesets, exports, health, auth, coaching, assessments, alerts, reviews,
                    appeals):  # fmt: skip
         protected.include_router(module.router)
     app.include_router(protected, prefix=API_PREFIX)
-    app.include_router(health.public, prefix=API_PREFIX)
-    app.include_router(auth.public, prefix=API_PREFIX)  # login / logout
-    app.state.login_limiter = auth.LoginLimiter()  # failed logins per username, this process
+    app.include_router(health.public, prefix=API_PREFIX, responses=error_responses(*COMMON_ERRORS))
+    app.include_router(auth.public, prefix=API_PREFIX, responses=error_responses(*COMMON_ERRORS))  # login / logout
+    app.state.login_guard = LoginGuard(connection, settings.login, settings.queue.name)  # shared, in Redis
     app.include_router(web.router)  # the web UI (/ui/), static; its data calls go to /api/v1
     docs.install(app)
     errors.install(app)
@@ -107,6 +108,7 @@ def create_app(
             ("POST", f"{API_PREFIX}/calls"): settings.api.max_upload_bytes,
             ("POST", f"{API_PREFIX}/rulesets"): settings.api.max_ruleset_bytes,
         },
+        default=settings.api.max_body_bytes,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

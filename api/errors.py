@@ -141,6 +141,7 @@ _HTTP_ZH: dict[int, tuple[str, str]] = {
     429: ("too_many_requests", "请求过于频繁"),
 }
 
+BODY_FIELD = "请求体"
 _LOCATIONS_ZH = {"query": "查询参数", "path": "路径参数", "body": "表单字段", "header": "请求头", "cookie": "Cookie"}
 
 
@@ -148,7 +149,7 @@ def _field_name(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in _LOCATIONS_ZH:
         parts = parts[1:]
-    return ".".join(parts) or "请求体"
+    return ".".join(parts) or BODY_FIELD
 
 
 def _constraint(ctx: Mapping[str, Any], key: str) -> Any:
@@ -187,14 +188,23 @@ def validation_message(error: Mapping[str, Any]) -> str:
         "list_type": "必须是列表",
         "value_error": "取值无效",
     }
+    if kind == "value_error" and ctx.get("error"):
+        return str(ctx["error"])  # our own validators raise ValueError with a Chinese reason
     message = messages.get(kind)
     if message is None:
         return f"取值无效（{error.get('msg', kind)}）"
     return message
 
 
+def _error_field(error: Mapping[str, Any]) -> str:
+    # A JSON decode error's location is ("body", <character offset>): the offset is no field name.
+    if error.get("type") == "json_invalid":
+        return BODY_FIELD
+    return _field_name(error.get("loc", ()))
+
+
 def validation_error(errors: Sequence[Mapping[str, Any]]) -> ApiError:
-    items = [{"field": _field_name(e.get("loc", ())), "message": validation_message(e)} for e in errors]
+    items = [{"field": _error_field(e), "message": validation_message(e)} for e in errors]
     first = items[0] if items else {"field": "请求", "message": "无效"}
     more = f"（另有 {len(items) - 1} 处错误）" if len(items) > 1 else ""
     return ApiError(
@@ -225,6 +235,10 @@ async def _inspector_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers a JSON body that is not UTF-8 with a bare 400 ("error parsing the body"), malformed
+        # JSON with a 422: to a client both are the same mistake, so both are the documented 422.
+        return _respond(validation_error([{"type": "json_invalid", "loc": ("body",)}]))
     code, detail = _HTTP_ZH.get(exc.status_code, ("http_error", "请求失败"))
     return error_response(exc.status_code, code, detail, exc.headers)
 

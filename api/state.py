@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import redis
 import rq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.metrics import Metrics
 from inspector.rules.loader import load_ruleset
@@ -47,6 +49,21 @@ class AppState:
             with self._lock:
                 self._rule_names[record.sha256] = cached
         return cached
+
+    def active_rule_names(self, session: Session) -> dict[str, str] | None:
+        """Rule names of the active rule set (None without one). Reads only its id and hash; the stored
+        bundle (hundreds of kB of JSON) is loaded only the first time a rule set is seen."""
+        row = session.execute(
+            select(RuleSetRecord.id, RuleSetRecord.sha256).where(RuleSetRecord.active.is_(True))
+        ).first()
+        if row is None:
+            return None
+        with self._lock:
+            cached = self._rule_names.get(row.sha256)
+        if cached is not None:
+            return cached
+        record = session.get(RuleSetRecord, row.id)
+        return None if record is None else self.rule_names(record)
 
     def local_iso(self, value: datetime | None) -> str | None:
         """A stored (naive UTC) time as ISO 8601 in the call centre's time zone, with its offset."""

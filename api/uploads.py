@@ -10,29 +10,46 @@ Order of work (each step refuses as early as it can):
 6. registration (409 on a call id used by another recording) and queueing.
 
 A refused upload removes its blob unless a call references it: blobs are content-addressed, so the
-same bytes may belong to an existing call.
+same bytes may belong to an existing call, or to a concurrent upload of the same recording. The blob
+stays pinned (``LocalAudioStore.put_stream_pinned``) from storing to registration; a refusal deletes
+it only under the store's exclusive lock, after every other request using it has finished
+(``LocalAudioStore.delete_unless``), and only when no call references it then.
+
+Form fields: blank optional fields are absent; text fields refuse control characters; values must be
+UTF-8 (a non-UTF-8 value is refused with 422 naming the field, never stored as mojibake); ``call_id``
+is restricted to ``api.fields.CALL_ID_PATTERN``; ``started_at`` must lie between 1970 and 2099.
+A digitally silent recording is refused at upload (422 ``silent``), as the worker would fail it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import PurePath
+from datetime import datetime, tzinfo
+from pathlib import Path, PurePath
 from typing import Annotated, Any, BinaryIO
 
+import av
+import numpy as np
 import redis
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 
-from api.errors import ApiError, audio_error, validation_error
+from api.errors import ApiError, audio_error, invalid_param, validation_error
+from api.fields import CALL_ID_PATTERN, CallIdText, SingleLine, datetime_out_of_range, non_utf8
 from api.queries import Direction
 from api.state import AppState
 from inspector import jobs
 from inspector.audio import AUDIO_SUFFIXES, probe
-from inspector.errors import AudioError
-from inspector.store.blobs import BlobTooLarge
+from inspector.errors import AudioError, SilentAudio
+from inspector.store.blobs import BlobPin, BlobTooLarge
 from inspector.store.calls import NewCall, register_calls
 from inspector.store.schema import Call
 
@@ -46,20 +63,32 @@ def _blank_is_none(value: Any) -> Any:
     return value
 
 
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
 BlankIsNone = BeforeValidator(_blank_is_none)
+# The constraints apply to the text only: a blank value has become None before they are checked.
+CallId = Annotated[str, Field(json_schema_extra={"pattern": CALL_ID_PATTERN, "maxLength": 128}), CallIdText]
+ShortText = Annotated[str, Field(max_length=64), SingleLine]
 
 
 class UploadFields(BaseModel):
     """The form fields of POST /calls besides ``audio``."""
 
-    agent_id: Annotated[str, Field(min_length=1, max_length=64, description="坐席工号（必填）")]
-    call_id: Annotated[str | None, BlankIsNone, Field(max_length=128, description="通话编号；缺省时自动生成")] = None
+    agent_id: Annotated[
+        str, BeforeValidator(_strip), Field(min_length=1, max_length=64, description="坐席工号（必填）"), SingleLine
+    ]
+    call_id: Annotated[
+        CallId | None, BlankIsNone,
+        Field(description="通话编号（字母、数字与 . _ : -，不以点开头，最长 128）；缺省时自动生成"),
+    ] = None  # fmt: skip
     started_at: Annotated[
         datetime | None, BlankIsNone, Field(description="开始时间，ISO 8601；不带时区时按呼叫中心本地时间")
     ] = None
     direction: Annotated[Direction | None, BlankIsNone, Field(description="inbound 呼入 / outbound 呼出")] = None
-    caller: Annotated[str | None, BlankIsNone, Field(max_length=64, description="主叫号码")] = None
-    team: Annotated[str | None, BlankIsNone, Field(max_length=64, description="班组")] = None
+    caller: Annotated[ShortText | None, BlankIsNone, Field(description="主叫号码")] = None
+    team: Annotated[ShortText | None, BlankIsNone, Field(description="班组")] = None
 
 
 def upload_openapi() -> dict[str, Any]:
@@ -78,16 +107,53 @@ class Received:
     created: bool
 
 
-def parse_form(form: FormData) -> tuple[UploadFile, UploadFields]:
-    """The audio file and the validated fields of the upload form (422 naming the field)."""
+def _form_error(exc: StarletteHTTPException, max_files: int, max_fields: int) -> ApiError:
+    message = str(exc.detail)
+    if message.startswith("Too many fields"):
+        return ApiError(400, "too_many_fields", f"表单字段过多（最多 {max_fields} 个）", limit=max_fields)
+    if message.startswith("Too many files"):
+        return ApiError(400, "too_many_files", f"上传的文件过多（最多 {max_files} 个）", limit=max_files)
+    if message.startswith("Part exceeded maximum size"):
+        return ApiError(400, "form_field_too_large", "表单字段过大")
+    return ApiError(400, "malformed_form", "表单无法解析（应为 multipart/form-data）")
+
+
+@asynccontextmanager
+async def read_form(request: Request, *, max_files: int, max_fields: int) -> AsyncIterator[FormData]:
+    """``request.form`` whose refusals (too many fields or files, malformed) are 400 with a Chinese reason."""
+    try:
+        form = await request.form(max_files=max_files, max_fields=max_fields)
+    except StarletteHTTPException as exc:
+        raise _form_error(exc, max_files, max_fields) from None
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
+def parse_form(form: FormData, tz: tzinfo) -> tuple[UploadFile, UploadFields]:
+    """The audio file and the validated fields of the upload form (422 naming the field). ``started_at``
+    comes back aware (a naive value is local time in ``tz``)."""
     audio = form.get("audio")
     if not isinstance(audio, UploadFile):
         raise validation_error([{"loc": ("body", "audio"), "type": "missing"}])
     fields = {key: value for key, value in form.multi_items() if key != "audio" and isinstance(value, str)}
+    for key, value in fields.items():
+        if key in UploadFields.model_fields and non_utf8(value):
+            raise invalid_param(key, "不是 UTF-8 编码的文本（表单字段必须使用 UTF-8）")
     try:
-        return audio, UploadFields.model_validate(fields)
+        parsed = UploadFields.model_validate(fields)
     except ValidationError as err:
         raise validation_error([{**e, "loc": ("body", *e["loc"])} for e in err.errors()]) from None
+    started_at = parsed.started_at
+    if started_at is not None:
+        if started_at.tzinfo is None:
+            started_at = started_at.replace(tzinfo=tz)
+        reason = datetime_out_of_range(started_at)
+        if reason is not None:
+            raise invalid_param("started_at", reason)
+        parsed = parsed.model_copy(update={"started_at": started_at})
+    return audio, parsed
 
 
 def _suffix(filename: str | None) -> str:
@@ -111,11 +177,14 @@ def too_large(limit: int) -> ApiError:
 
 
 def _discard_unreferenced(state: AppState, digest: str) -> None:
-    """Remove a refused upload's blob unless a call uses the same recording."""
-    with state.db.session() as session:
-        if session.scalar(select(Call.id).where(Call.audio_sha256 == digest)) is not None:
-            return
-    state.audio.delete(digest)
+    """Remove a refused upload's blob unless a call uses the same recording (checked under the store's
+    exclusive lock, once no other request holds the blob)."""
+
+    def referenced() -> bool:
+        with state.db.session() as session:
+            return session.scalar(select(Call.id).where(Call.audio_sha256 == digest).limit(1)) is not None
+
+    state.audio.delete_unless(digest, referenced)
 
 
 def _existing(state: AppState, digest: str) -> Received | None:
@@ -139,7 +208,37 @@ def _probe(state: AppState, digest: str) -> float:
             duration_s=info.duration_s,
             limit_s=limit,
         )
+    _refuse_silence(state.audio.local_path(digest), state.settings.audio.silence_dbfs)
     return info.duration_s
+
+
+def _refuse_silence(path: Path, silence_dbfs: float) -> None:
+    """422 ``silent`` when no sample of the recording reaches ``silence_dbfs`` (what the worker checks).
+
+    Decodes frame by frame and stops at the first audible one, so a real recording costs milliseconds
+    and memory stays one frame; a file that cannot be decoded is left to the worker to report."""
+    threshold = 10.0 ** (silence_dbfs / 20.0)
+    peak = 0.0
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            stream = container.streams.audio[0]
+            resampler: av.AudioResampler | None = None
+            for frame in container.decode(stream):
+                frame.pts = None
+                if resampler is None:
+                    resampler = av.AudioResampler(format="fltp", layout=frame.layout, rate=frame.sample_rate)
+                for out in resampler.resample(frame):
+                    samples = out.to_ndarray()
+                    if samples.size:
+                        peak = max(peak, float(np.abs(samples).max()))
+                        if peak >= threshold:
+                            return
+            if resampler is None:
+                return  # nothing decoded
+    except (av.error.FFmpegError, IndexError, ValueError):
+        return
+    reason = "录音无声（数字静音）" if peak <= 0.0 else f"录音无声（峰值 {20.0 * math.log10(peak):.0f} dBFS）"
+    raise audio_error(SilentAudio(path, reason))
 
 
 def receive_call(state: AppState, audio: UploadFile, fields: UploadFields) -> Received:
@@ -148,19 +247,31 @@ def receive_call(state: AppState, audio: UploadFile, fields: UploadFields) -> Re
     suffix = _suffix(audio.filename)
     stream: BinaryIO = audio.file
     try:
-        digest, size = state.audio.put_stream(stream, suffix, settings.api.max_upload_bytes)
+        pin = state.audio.put_stream_pinned(stream, suffix, settings.api.max_upload_bytes)
     except BlobTooLarge:
         raise too_large(settings.api.max_upload_bytes) from None
+    try:
+        with pin:
+            received = _register(state, pin, audio, fields)
+    except BaseException:
+        # Refused (or failed): the pin is released, so the deletion waits only for other requests.
+        _discard_unreferenced(state, pin.digest)
+        raise
+    if received.created:
+        try:
+            jobs.enqueue_calls(state.db, state.queue, settings, [received.call_id])
+        except redis.RedisError:
+            # The call is registered as queued; the workers' reconciler enqueues it once Redis is back.
+            log.exception("could not enqueue call %s; the reconciler will pick it up", received.call_id)
+    return received
 
+
+def _register(state: AppState, pin: BlobPin, audio: UploadFile, fields: UploadFields) -> Received:
+    digest, size = pin.digest, pin.size
     existing = _existing(state, digest)
     if existing is not None:
         return existing
-    try:
-        duration_s = _probe(state, digest)
-    except ApiError:
-        _discard_unreferenced(state, digest)
-        raise
-
+    duration_s = _probe(state, digest)
     started_at = fields.started_at
     if started_at is not None and started_at.tzinfo is None:
         started_at = started_at.replace(tzinfo=state.tz)
@@ -177,15 +288,16 @@ def receive_call(state: AppState, audio: UploadFile, fields: UploadFields) -> Re
         duration_s=duration_s,
         team_id=fields.team,
     )
-    with state.db.session() as session:
-        (registered,) = register_calls(session, [new], state.tz)
+    try:
+        with state.db.session() as session:
+            (registered,) = register_calls(session, [new], state.tz)
+    except IntegrityError:
+        # A concurrent request registered the same recording (or took the same call id) first.
+        existing = _existing(state, digest)
+        if existing is not None:
+            return existing
+        call_id = fields.call_id or ""
+        raise ApiError(409, "call_id_conflict", f"通话编号 {call_id} 已被另一段录音使用", call_id=call_id) from None
     if registered.error:
-        _discard_unreferenced(state, digest)
         raise ApiError(409, "call_id_conflict", registered.error, call_id=registered.call_id)
-    if registered.created:
-        try:
-            jobs.enqueue_calls(state.db, state.queue, settings, [registered.call_id])
-        except redis.RedisError:
-            # The call is registered as queued; the workers' reconciler enqueues it once Redis is back.
-            log.exception("could not enqueue call %s; the reconciler will pick it up", registered.call_id)
     return Received(registered.call_id, registered.status, registered.created)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,14 +54,26 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cores() -> int:
+    """CPUs this process may run on (the container's share, not the host's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
-
+    if args.workers is not None and args.workers < 1:
+        print(f"错误：--workers 必须是正整数，实际为 {args.workers}", file=sys.stderr)
+        return 2
     settings = _settings(args)
-    _database(settings).dispose()
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    _database(settings).dispose()  # migrate once here, before the worker processes start
+    # Every worker process builds its own app (api.app:create_app, settings from the environment /
+    # inspector.toml like this process): database pool, Redis connection and metrics are per process.
+    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers or _cores(), log_level="info")  # fmt: skip
     return 0
 
 
@@ -166,20 +179,71 @@ def cmd_scorecards(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_time(settings: Settings, value: Any) -> str:
+    """A stored (naive UTC) time as local minutes, or ``-``."""
+    from datetime import UTC
+
+    if value is None:
+        return "-"
+    return f"{value.replace(tzinfo=UTC).astimezone(ZoneInfo(settings.timezone)):%Y-%m-%d %H:%M}"
+
+
 def cmd_token_create(args: argparse.Namespace) -> int:
-    from inspector.store.tokens import TokenError, create_token
+    from inspector.store.tokens import TokenError, create_token, parse_expiry, verify_token
     from inspector.store.users import require_user
 
     if args.role is None and args.user is None:
         raise TokenError("请用 --role 指定角色，或用 --user 指定令牌所属的用户")
-    db = _database(_settings(args))
+    expires_in = None if args.expires is None else parse_expiry(args.expires)
+    settings = _settings(args)
+    db = _database(settings)
     with db.session() as session:
         user = None if args.user is None else require_user(session, args.user)
-        token = create_token(session, args.role, agent_id=args.agent_id, name=args.name or "", user=user)
+        token = create_token(session, args.role, agent_id=args.agent_id, name=args.name or "", user=user,
+                             expires_in=expires_in)  # fmt: skip
         role = args.role if user is None else user.role
         owner = "" if user is None else f"，属于用户 {user.username}"
-    print(f"已创建 {role} 令牌{owner}（只显示这一次，请妥善保存）：", file=sys.stderr)
+        record = verify_token(session, token)
+        assert record is not None
+        expiry = "，永不过期" if record.expires_at is None else f"，有效期至 {_local_time(settings, record.expires_at)}"
+        token_id = record.id
+    print(f"已创建 {role} 令牌 #{token_id}{owner}{expiry}（只显示这一次，请妥善保存）：", file=sys.stderr)
     print(token)
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    from inspector.store.db import utcnow
+    from inspector.store.schema import User
+    from inspector.store.tokens import list_tokens
+
+    settings = _settings(args)
+    db = _database(settings)
+    now = utcnow()
+    with db.session() as session:
+        print("编号\t角色\t创建时间\t到期时间\t最近使用\t状态\t所属用户/坐席\t备注")
+        for t in list_tokens(session):
+            user = None if t.user_id is None else session.get(User, t.user_id)
+            owner = f"用户 {user.username}" if user is not None else (t.agent_id or "-")
+            if t.revoked:
+                state = "已吊销"
+            elif t.expires_at is not None and t.expires_at <= now:
+                state = "已过期"
+            else:
+                state = "有效"
+            expires = "永不过期" if t.expires_at is None else _local_time(settings, t.expires_at)
+            print(f"{t.id}\t{t.role}\t{_local_time(settings, t.created_at)}\t{expires}\t"
+                  f"{_local_time(settings, t.last_used_at)}\t{state}\t{owner}\t{t.name or '-'}")  # fmt: skip
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from inspector.store.tokens import revoke_token
+
+    db = _database(_settings(args))
+    with db.session() as session:
+        record = revoke_token(session, args.id)
+        print(f"已吊销令牌 #{record.id}（{record.role}{'，' + record.name if record.name else ''}），立即失效")
     return 0
 
 
@@ -369,6 +433,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="启动 API 服务")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=None, metavar="N", help="API 进程数（默认：本机可用的 CPU 核数）")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="启动处理队列的工作进程（转写 → 质检 → 入库）")
@@ -406,7 +471,13 @@ def register(sub: Any) -> None:
     q.add_argument("--agent-id", default=None, help="坐席角色对应的工号")
     q.add_argument("--user", default=None, metavar="USERNAME", help="令牌所属的用户")
     q.add_argument("--name", default=None, help="备注（谁在用这个令牌）")
+    q.add_argument("--expires", default=None, metavar="90d|12h|30m", help="有效期（默认永不过期），如 90d、12h、30m")
     q.set_defaults(func=cmd_token_create)
+    q = token_sub.add_parser("list", help="列出 API 令牌（编号、角色、创建/到期/最近使用时间；不显示令牌本身）")
+    q.set_defaults(func=cmd_token_list)
+    q = token_sub.add_parser("revoke", help="吊销 API 令牌（立即失效）")
+    q.add_argument("id", type=int, metavar="ID", help="令牌编号（inspector token list 中的编号）")
+    q.set_defaults(func=cmd_token_revoke)
 
     p = sub.add_parser("users", help="网页登录用户")
     users_sub = p.add_subparsers(dest="users_command", required=True)

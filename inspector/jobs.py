@@ -26,14 +26,23 @@ reconciler at start and every ``settings.queue.reconcile_interval_s`` (one worke
 Redis lock); ``inspector reconcile`` runs it once.
 
 Workers are ``SimpleWorker``s: jobs run in the worker process, so the speech models load once per
-process (``WorkerContext``). RQ's death penalty (SIGALRM) still enforces the job timeout.
+process (``WorkerContext``). RQ's death penalty (SIGALRM) still enforces the job timeout. The one
+process a worker forks, RQ's scheduler (it moves due retries back to the queue), exits when its worker
+dies, even by SIGKILL (``exit_with_parent``).
+
+Rescoring with a rule set (activation, ``POST /rulesets/{id}/rescore``) is coalesced: one
+``rescore_ruleset`` job per rule set waits in the queue at most, and a request while it waits joins it.
+When it starts it lists the done calls and queues ``rescore_calls`` batches that any worker runs.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
+import os
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -41,13 +50,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Protocol
 
 import redis
 from rq import Callback, Queue, Retry, SimpleWorker, get_current_job
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.exceptions import AbandonedJobError
 from rq.job import Job
+from rq.scheduler import ForkProcess, RQScheduler
+from rq.scheduler import run as run_scheduler
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -257,11 +270,16 @@ def retry_calls(db: Database, queue: Queue, settings: Settings, call_ids: Sequen
     return requeued
 
 
-def enqueue_rescore(
-    db: Database, queue: Queue, settings: Settings, rule_set_id: int, call_ids: Sequence[str] | None = None
-) -> int:
-    """Rescore done calls (all of them when ``call_ids`` is None) with a rule set, in jobs of
-    ``settings.queue.rescore_batch`` calls; returns the number of calls scheduled."""
+# A rescore waiting in the queue, per queue and rule set: the id of its ``rescore_ruleset`` job. It is
+# dropped when that job starts; until then, later requests join it. The expiry only guards against a
+# job that vanished without starting (Redis keeps the key otherwise as long as the job waits).
+RESCORE_PENDING_KEY = "inspector:rescore-pending:{queue}:{rule_set_id}"
+RESCORE_PENDING_TTL_S = 24 * 3600
+PENDING_JOB_STATES = frozenset({b"queued", b"scheduled", b"deferred"})
+_DROP_IF_OURS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
+def _done_calls(db: Database, call_ids: Sequence[str] | None) -> list[str]:
     done: list[str] = []
     with db.session() as session:
         query = select(Call.id).where(Call.status == CallStatus.DONE.value)
@@ -270,8 +288,13 @@ def enqueue_rescore(
         else:
             for chunk in chunks(list(dict.fromkeys(call_ids)), BATCH):
                 done += session.scalars(query.where(Call.id.in_(chunk)))
+    return done
+
+
+def _enqueue_batches(queue: Queue, settings: Settings, rule_set_id: int, call_ids: Sequence[str]) -> None:
+    """``rescore_calls`` jobs of ``settings.queue.rescore_batch`` calls each."""
     retry = _retry(settings, 0)
-    batches = [list(batch) for batch in chunks(done, settings.queue.rescore_batch)]
+    batches = [list(batch) for batch in chunks(list(call_ids), settings.queue.rescore_batch)]
     for group in chunks(batches, BATCH):
         datas = [
             Queue.prepare_data(
@@ -286,6 +309,60 @@ def enqueue_rescore(
         with queue.connection.pipeline() as pipe:
             queue.enqueue_many(datas, pipeline=pipe)
             pipe.execute()
+
+
+def _rescore_pending_key(queue_name: str, rule_set_id: int) -> str:
+    return RESCORE_PENDING_KEY.format(queue=queue_name, rule_set_id=rule_set_id)
+
+
+def _enqueue_rescore_once(queue: Queue, settings: Settings, rule_set_id: int) -> str:
+    """The id of the rule set's pending ``rescore_ruleset`` job: the one already waiting, or a new one.
+
+    Check and enqueue are one Redis transaction (WATCH on the pending key), so concurrent requests
+    (several API processes included) create one job.
+    """
+    key = _rescore_pending_key(queue.name, rule_set_id)
+    with queue.connection.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                pending = pipe.get(key)
+                if pending is not None and pipe.hget(Job.key_for(pending.decode()), "status") in PENDING_JOB_STATES:
+                    pipe.unwatch()
+                    return pending.decode()
+                job_id = f"rescore-{rule_set_id}-{uuid.uuid4().hex}"
+                data = Queue.prepare_data(
+                    rescore_ruleset,
+                    args=(rule_set_id,),
+                    timeout=settings.queue.timeout_base_s,
+                    job_id=job_id,
+                    description=f"rescore the done calls with rule set {rule_set_id}",
+                    retry=_retry(settings, 0),
+                )
+                pipe.multi()
+                pipe.set(key, job_id, ex=RESCORE_PENDING_TTL_S)
+                queue.enqueue_many([data], pipeline=pipe)
+                pipe.execute()
+                return job_id
+            except redis.WatchError:  # another request got there first: look again
+                continue
+
+
+def enqueue_rescore(
+    db: Database, queue: Queue, settings: Settings, rule_set_id: int, call_ids: Sequence[str] | None = None
+) -> int:
+    """Rescore done calls (all of them when ``call_ids`` is None) with a rule set; returns the number of
+    calls scheduled.
+
+    All done calls: one ``rescore_ruleset`` job per rule set waits in the queue at most; a request while
+    one waits joins it (it lists the calls when it starts, so it covers this request too). Given calls:
+    ``rescore_calls`` jobs of ``settings.queue.rescore_batch`` calls at once.
+    """
+    done = _done_calls(db, call_ids)
+    if call_ids is None:
+        _enqueue_rescore_once(queue, settings, rule_set_id)
+    else:
+        _enqueue_batches(queue, settings, rule_set_id, done)
     return len(done)
 
 
@@ -499,6 +576,27 @@ def _enqueue_deliveries(ctx: WorkerContext, alert_ids: Sequence[int]) -> None:
 # --- the rescoring job ---------------------------------------------------------------------------
 
 
+def rescore_ruleset(rule_set_id: int) -> int:
+    """The RQ job of a rule set's rescore: lists the done calls now and queues their ``rescore_calls``
+    batches (run by any worker). Starting frees the pending slot, so a request from now on is a new
+    rescore. Returns the number of calls scheduled."""
+    ctx = current_context()
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("rescore_ruleset runs as an RQ job (enqueue_rescore queues it)")
+    job.connection.eval(_DROP_IF_OURS, 1, _rescore_pending_key(job.origin, rule_set_id), job.id)
+    with ctx.db.session() as session:
+        if session.get(RuleSetRecord, rule_set_id) is None:
+            log.warning("rescore: rule set %s does not exist", rule_set_id)
+            return 0
+    done = _done_calls(ctx.db, None)
+    queue = Queue(job.origin, connection=job.connection, default_timeout=ctx.settings.queue.timeout_base_s)
+    _enqueue_batches(queue, ctx.settings, rule_set_id, done)
+    log.info("rescore: %d calls with rule set %s in %d batches", len(done), rule_set_id,
+             math.ceil(len(done) / ctx.settings.queue.rescore_batch))  # fmt: skip
+    return len(done)
+
+
 def rescore_calls(call_ids: list[str], rule_set_id: int) -> int:
     """The RQ job of a rescoring batch: analyze the stored transcripts with a rule set (no ASR).
 
@@ -613,6 +711,49 @@ def reconcile(db: Database, queue: Queue, settings: Settings) -> ReconcileReport
 # --- the worker ----------------------------------------------------------------------------------
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def exit_with_parent(parent_pid: int, sig: int = signal.SIGTERM) -> None:
+    """In a forked child: get ``sig`` when the parent dies (even by SIGKILL), so no orphan outlives it.
+
+    Linux: ``prctl(PR_SET_PDEATHSIG)``. Elsewhere: a daemon thread polls the parent pid every second.
+    Either way, a parent already gone by now means exiting at once.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    else:
+
+        def watch() -> None:
+            while os.getppid() == parent_pid:
+                time.sleep(1.0)
+            os.kill(os.getpid(), sig)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the line above took effect
+        os.kill(os.getpid(), sig)
+
+
+def _run_scheduler(scheduler: RQScheduler, parent_pid: int) -> None:
+    exit_with_parent(parent_pid)  # SIGTERM: the scheduler stops cleanly and releases its lock
+    run_scheduler(scheduler)
+
+
+class InspectorScheduler(RQScheduler):
+    """RQ's scheduler process (it moves due retries back to the queue), bound to its worker's life:
+    it exits when the worker dies, however the worker died."""
+
+    def start(self) -> BaseProcess:
+        self._status = self.Status.STARTED
+        self._connection = None  # a Redis connection cannot cross the fork; the child opens its own
+        process = ForkProcess(target=_run_scheduler, args=(self, os.getpid()), name="Scheduler")
+        process.start()
+        self._process = process
+        return process
+
+
 class InspectorWorker(SimpleWorker):
     """A ``SimpleWorker`` (no fork per job: the models stay loaded) that also runs the reconciler.
 
@@ -629,6 +770,34 @@ class InspectorWorker(SimpleWorker):
             [queue], name=name, connection=queue.connection, maintenance_interval=self.reconcile_interval_s
         )
         self.log_result_lifespan = False
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+        log_format: str = DEFAULT_LOGGING_FORMAT,
+    ) -> None:
+        """``Worker._start_scheduler`` with ``InspectorScheduler`` instead of ``RQScheduler``."""
+        self.scheduler = InspectorScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()
 
     @property
     def dequeue_timeout(self) -> int:

@@ -45,19 +45,34 @@ class AsrSettings(BaseModel):
     compression_ratio_threshold: float = 2.0
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
+    # Decoding-time hotwords; only with bias_mode "decode" (see bias_mode).
     use_hotwords: bool = True
     # Silence put between concatenated speech regions, so turns are not glued together.
     region_gap_s: float = Field(0.3, ge=0.0)
-    # A speech region with fewer recognized characters per second than this is decoded again alone
-    # (Mandarin runs at 3-6 characters per second; whisper sometimes skips the end of a window).
-    min_chars_per_s: float = Field(1.5, ge=0.0)
+    # A speech region that gives no character is always decoded again alone; one with fewer characters
+    # per second than this too (0 = only empty ones: re-decoding sparse regions at 1.5 chars/s won on
+    # neither the samples nor real speech, see README "Ablation").
+    min_chars_per_s: float = Field(0.0, ge=0.0)
     # Speech seconds decoded in one piece; bounds the recognizer's memory on long recordings.
     max_chunk_s: float = Field(300.0, gt=30.0)
     # Hallucination guards: see README (drops whole utterances when True).
     condition_on_previous_text: bool = False
     no_speech_threshold: float = 0.6
-    # Domain biasing from the rule files' vocabulary (prompt + hotwords); off = no prompt at all.
+    # Domain biasing from the rule files' vocabulary; off = none at all (``--no-bias``).
     bias: bool = True
+    # "verified" (default): decode without prompt or hotwords, then let a domain phrase replace a
+    # near-homophone only where the recognizer scores the corrected text higher on the same audio
+    # (inspector.correction); it can never add words. "decode": prompt + hotwords during decoding
+    # (the earlier behaviour; invents domain words on speech that has none, kept for comparison).
+    bias_mode: Literal["verified", "decode"] = "verified"
+    # A correction is kept when it raises the text's log-probability by more than this (nats).
+    correction_margin: float = Field(0.5, ge=0.0)
+    # A lone channel (mono) is cut into concurrent parts only with at least this much speech: below
+    # two whisper windows a cut costs an extra encoder pass and loses context at the cut.
+    min_split_speech_s: float = Field(60.0, ge=0.0)
+    # > 1: decode each channel's windows in batches of this size (BatchedInferencePipeline); 0/1:
+    # whisper's own sequential long-form decoding.
+    batch_size: int = Field(0, ge=0)
 
 
 class VadSettings(BaseModel):
@@ -105,6 +120,18 @@ class ApiSettings(BaseModel):
     max_upload_duration_s: float = Field(7200.0, gt=0)
     page_size: int = Field(50, ge=1, le=1000)
     max_ruleset_bytes: int = Field(1024 * 1024, gt=0)
+    # Every other request body (JSON, forms); refused with 413 before or while it is read.
+    max_body_bytes: int = Field(1024 * 1024, gt=0)
+
+
+class LoginSettings(BaseModel):
+    """Brute-force limits of POST /auth/login, counted in Redis (shared by every API process)."""
+
+    # Failed logins per (user name, client address) within the window, then 429 until the window ends.
+    max_failures: int = Field(5, ge=1)
+    failure_window_s: int = Field(600, ge=1)
+    # Login attempts per client address per minute, counted before the password is hashed.
+    attempts_per_minute: int = Field(60, ge=1)
 
 
 class ReviewSettings(BaseModel):
@@ -165,6 +192,7 @@ class Settings(BaseSettings):
     review: ReviewSettings = ReviewSettings()
     alerts: AlertSettings = AlertSettings()
     web: WebSettings = WebSettings()
+    login: LoginSettings = LoginSettings()
     training: TrainingSettings = TrainingSettings()
 
     @property

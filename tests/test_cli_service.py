@@ -40,6 +40,34 @@ def test_token_create_prints_the_token_last(env: Path, capsys) -> None:
     assert "--agent-id" in capsys.readouterr().err
 
 
+def test_token_expiry_list_and_revoke(env: Path, capsys) -> None:
+    assert main(["token", "create", "--role", "admin", "--name", "对接脚本", "--expires", "90d"]) == 0
+    captured = capsys.readouterr()
+    token = captured.out.strip().splitlines()[-1]
+    assert "有效期至" in captured.err
+    assert main(["token", "create", "--role", "agent", "--agent-id", "8001"]) == 0
+    other = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["token", "create", "--role", "admin", "--expires", "3 months"]) == 2
+    assert "有效期" in capsys.readouterr().err
+
+    assert main(["token", "list"]) == 0
+    listing = capsys.readouterr().out
+    lines = listing.strip().splitlines()
+    assert lines[0].split("\t")[:4] == ["编号", "角色", "创建时间", "到期时间"] and len(lines) == 3
+    assert lines[1].startswith("1\tadmin\t") and "对接脚本" in lines[1] and "永不过期" in lines[2]
+    assert token not in listing and other not in listing and token[5:12] not in listing
+
+    assert main(["token", "revoke", "1"]) == 0
+    assert "已吊销令牌 #1" in capsys.readouterr().out
+    db = Database(Settings().database)
+    with db.session() as session:
+        assert verify_token(session, token) is None and verify_token(session, other) is not None
+    assert main(["token", "list"]) == 0
+    assert "已吊销" in capsys.readouterr().out.splitlines()[1]
+    assert main(["token", "revoke", "42"]) == 2
+    assert "令牌 #42 不存在" in capsys.readouterr().err
+
+
 def test_invalid_rule_file_is_refused_with_its_line(env: Path, capsys) -> None:
     bad = env / "bad.yaml"
     bad.write_text("kind: ruleset\nid: x\nversion: 1\nrules:\n  - id: r1\n    name: 坏规则\n    mode: nonsense\n",
@@ -95,3 +123,47 @@ def test_inline_import_processes_in_process_and_scorecards_read_the_database(env
     assert "共情话术使用率" in table[0] and table[1].split()[0] == "3157" and "%" in table[1]
     assert main(["import", str(pbx), "--agent-id", "3157", "--inline", "-q"]) == 0  # again: nothing new
     assert "新增 0 通，重复 1 通" in capsys.readouterr().out
+
+
+def test_serve_with_two_worker_processes_answers_healthz(env: Path, redis_url: str) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    environ = {**os.environ, "INSPECTOR_REDIS_URL": redis_url}  # INSPECTOR_DATA_DIR: the env fixture's
+    command = [str(Path(sys.executable).parent / "inspector"), "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.stdout.read().decode(errors="replace") if server.stdout else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "inspector serve --workers 2 did not answer"
+                time.sleep(0.2)
+        workers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == server.pid]
+        assert len(workers) >= 2  # uvicorn's supervisor and its worker processes
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(10)
+
+
+def _ppid(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None

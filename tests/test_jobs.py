@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -333,6 +334,44 @@ def test_activating_a_rule_set_rescores_done_calls_without_asr(env: Env, samples
 
     with pytest.raises(jobs.RuleSetNotFound, match="规则集 999 不存在"):
         jobs.activate_and_rescore(env.db, env.queue, env.settings, 999)
+
+
+def test_repeated_rescore_requests_join_the_one_pending_rescore(env: Env, samples_dir: Path) -> None:
+    call_id = _register(env, samples_dir / "call02_angry_stereo.wav", "c-angry", agent_id="8002")
+    jobs.enqueue_calls(env.db, env.queue, env.settings, [call_id])
+    _work(env, ReferencePipeline(_reference(samples_dir, "call02_angry_stereo")))
+    with env.db.session() as session:
+        rule_set_b, _ = rulesets.add_ruleset(session, _bundle_with_doubled_points(env.settings))
+    assert env.queue.count == 0
+
+    # Many requests, some at the same time from several threads: one job waits in the queue.
+    def request(i: int) -> int:
+        if i % 2:
+            return jobs.activate_and_rescore(env.db, env.queue, env.settings, rule_set_b.id)
+        return jobs.enqueue_rescore(env.db, env.queue, env.settings, rule_set_b.id)
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(request, range(40))) == {1}  # each request says how many calls it covers
+    assert env.queue.count == 1
+
+    no_asr = NoAsr()
+    _work(env, no_asr)
+    assert env.queue.count == 0 and no_asr.calls == 0
+    with env.db.session() as session:
+        rescored = session.scalars(
+            select(Analysis).where(Analysis.call_id == call_id, Analysis.rule_set_id == rule_set_b.id)
+        ).all()
+    assert len(rescored) == 1 and _call(env, call_id).analysis_id == rescored[0].id
+
+    # Once that rescore has run, a new request is a new rescore (the calls may have changed meanwhile).
+    assert jobs.enqueue_rescore(env.db, env.queue, env.settings, rule_set_b.id) == 1
+    assert env.queue.count == 1
+    # Another rule set has its own pending rescore.
+    with env.db.session() as session:
+        rule_set_a = session.scalars(select(RuleSetRecord).where(RuleSetRecord.id != rule_set_b.id)).one()
+    jobs.enqueue_rescore(env.db, env.queue, env.settings, rule_set_a.id)
+    jobs.enqueue_rescore(env.db, env.queue, env.settings, rule_set_a.id)
+    assert env.queue.count == 2
 
 
 # --- the reconciler ------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from api.deps import Anyone, DbSession, State, agent_filter, check_agent
 from api.errors import ApiError, invalid_param
+from api.fields import TeamQuery
 from api.queries import parse_date
 from api.state import AppState
 from inspector import scorecards
-from inspector.store.rulesets import active_ruleset
 from inspector.store.schema import Agent
 
 router = APIRouter(tags=["坐席"])
@@ -38,7 +38,7 @@ ToQuery = Annotated[str | None, Query(alias="to", description="结束日期（�
 def list_agents(
     principal: Anyone,
     session: DbSession,
-    team: Annotated[str | None, Query(max_length=64, description="班组")] = None,
+    team: TeamQuery = None,
 ) -> dict[str, list[dict[str, Any]]]:
     query = select(Agent).where(agent_filter(principal, Agent.id)).order_by(Agent.id)
     if team:
@@ -60,8 +60,7 @@ def get_scorecard(
 ) -> dict[str, Any]:
     check_agent(principal, agent_id)
     start, end = date_range(state, date_from, date_to)
-    active = active_ruleset(session)
-    rule_names = state.rule_names(active) if active is not None else None
+    rule_names = state.active_rule_names(session)
     card = scorecards.scorecard(
         session, agent_id, start, end, trend=trend, rule_names=rule_names, most_missed=most_missed
     )

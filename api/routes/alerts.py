@@ -13,15 +13,17 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.deps import Admin, DbSession, Principal, Reviewer, Staff, State, agent_filter, check_agent, require_roles
+from api.deps import Admin, DbSession, Principal, Reviewer, Staff, State, agent_filter, may_see_agent, require_roles
 from api.errors import ApiError
+from api.fields import AgentQuery, IdPath, MultiLine, PageQuery, PageSizeQuery
 from api.queries import with_agent_names
+from api.schemas import error_responses
 from api.state import AppState
 from inspector import alerts
 from inspector.errors import InspectorError
 from inspector.store.schema import AlertDelivery, AlertEvent
 
-router = APIRouter(tags=["预警"])
+router = APIRouter(tags=["预警"], responses=error_responses(409))
 
 HANDLERS = ("admin", "reviewer", "team_lead")
 Handler = Annotated[Principal, Depends(require_roles(*HANDLERS))]
@@ -30,7 +32,7 @@ StatusName = Literal["open", "acknowledged", "closed"]
 
 
 class AckIn(BaseModel):
-    note: str | None = Field(None, max_length=2000, description="处理说明")
+    note: Annotated[str, MultiLine] | None = Field(None, max_length=2000, description="处理说明")
 
 
 def alert_out(state: AppState, alert: AlertEvent) -> dict[str, Any]:
@@ -74,9 +76,9 @@ def list_alerts(
     session: DbSession,
     status: Annotated[StatusName | None, Query(description="处理状态")] = None,
     level: Annotated[Level | None, Query(description="预警级别")] = None,
-    agent_id: Annotated[str | None, Query(max_length=64, description="坐席工号")] = None,
-    page: Annotated[int, Query(ge=1, description="页码，从 1 开始")] = 1,
-    page_size: Annotated[int | None, Query(ge=1, le=1000, description="每页条数")] = None,
+    agent_id: AgentQuery = None,
+    page: PageQuery = 1,
+    page_size: PageSizeQuery = None,
 ) -> dict[str, Any]:
     size = page_size or state.settings.api.page_size
     found = alerts.list_alerts(
@@ -94,14 +96,16 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/ack", summary="确认处理预警")
 def acknowledge_alert(
-    alert_id: int,
+    alert_id: IdPath,
     principal: Handler,
     state: State,
     session: DbSession,
     body: Annotated[AckIn | None, Body()] = None,
 ) -> dict[str, Any]:
     try:
-        check_agent(principal, alerts.get_alert(session, alert_id).agent_id)
+        if not may_see_agent(principal, alerts.get_alert(session, alert_id).agent_id):
+            # Not check_agent: its body names the agent, which the caller may not know (nor learn).
+            raise ApiError(403, "forbidden", "班组长只能处理本班组坐席的预警")
         alert = alerts.acknowledge(session, principal.actor, principal.role, alert_id, body.note if body else None)
     except (alerts.AlertNotFound, alerts.AlertStateError) as err:
         raise alert_error(err) from None
@@ -109,7 +113,7 @@ def acknowledge_alert(
 
 
 @router.get("/alerts/{alert_id}/deliveries", summary="预警推送记录（每次尝试）")
-def list_deliveries(alert_id: int, _: Reviewer, state: State, session: DbSession) -> dict[str, Any]:
+def list_deliveries(alert_id: IdPath, _: Reviewer, state: State, session: DbSession) -> dict[str, Any]:
     try:
         alert = alerts.get_alert(session, alert_id)
         attempts = alerts.deliveries(session, alert_id)
@@ -119,7 +123,7 @@ def list_deliveries(alert_id: int, _: Reviewer, state: State, session: DbSession
 
 
 @router.post("/alerts/{alert_id}/redeliver", status_code=202, summary="重新推送预警到 Webhook")
-def redeliver_alert(alert_id: int, principal: Admin, state: State) -> JSONResponse:
+def redeliver_alert(alert_id: IdPath, principal: Admin, state: State) -> JSONResponse:
     # Its own transaction, committed before the job is queued, so the worker sees the alert pending.
     try:
         with state.db.session() as session:

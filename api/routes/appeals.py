@@ -30,13 +30,15 @@ from api.deps import (
     require_roles,
     visible_call,
 )
+from api.fields import AgentQuery, HitIndexPath, IdPath, PageQuery, PageSizeQuery
 from api.queries import with_agent_names
-from api.routes.reviews import PageQuery, PageSizeQuery, RequiredText, domain_errors, shows_people
+from api.routes.reviews import RequiredText, domain_errors, shows_people
+from api.schemas import error_responses
 from api.state import AppState
 from inspector import review as rv
 from inspector.store.schema import Appeal
 
-router = APIRouter(tags=["申诉"])
+router = APIRouter(tags=["申诉"], responses=error_responses(409))
 
 # Roles that may appeal: everyone who is not staff, i.e. agents.
 APPELLANTS = tuple(role for role in EVERYONE if role not in STAFF)
@@ -79,7 +81,7 @@ def _one(state: AppState, session: Session, appeal: Appeal, people: bool) -> dic
 
 @router.post("/calls/{call_id}/hits/{index}/appeal", status_code=201, summary="坐席对扣分项提出申诉")
 def create_appeal(
-    call_id: str, index: int, body: AppealIn, principal: Appellant, state: State, session: DbSession
+    call_id: str, index: HitIndexPath, body: AppealIn, principal: Appellant, state: State, session: DbSession
 ) -> dict[str, Any]:
     call = visible_call(session, principal, call_id)
     with domain_errors():
@@ -94,7 +96,7 @@ def list_appeals(
     state: State,
     session: DbSession,
     status: Annotated[Literal["open", "accepted", "rejected"] | None, Query(description="状态")] = None,
-    agent_id: Annotated[str | None, Query(max_length=64, description="坐席工号")] = None,
+    agent_id: AgentQuery = None,
     page: PageQuery = 1,
     page_size: PageSizeQuery = None,
 ) -> dict[str, Any]:
@@ -109,7 +111,9 @@ def list_appeals(
 
 
 @router.post("/appeals/{appeal_id}/resolve", summary="处理申诉（成立则撤销扣分并进入复核队列）")
-def resolve(appeal_id: int, body: ResolveIn, principal: Reviewer, state: State, session: DbSession) -> dict[str, Any]:
+def resolve(
+    appeal_id: IdPath, body: ResolveIn, principal: Reviewer, state: State, session: DbSession
+) -> dict[str, Any]:
     with domain_errors():
         appeal = rv.resolve_appeal(session, principal.actor, principal.role, appeal_id, body.decision, body.resolution)
     return _one(state, session, appeal, people=True)

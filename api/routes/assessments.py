@@ -12,15 +12,17 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import DbSession, Principal, Staff, State, check_team, team_scope
+from api.fields import SingleLine, TeamQuery
 from api.routes.coaching import catalog, training_error
-from api.routes.exports import table_response
+from api.routes.exports import file_responses, table_response
 from api.state import AppState
 from inspector import training
 
 router = APIRouter(tags=["考核"])
 
-MonthQuery = Annotated[str | None, Query(max_length=7, description="月份 YYYY-MM（缺省为本月）", examples=["2024-03"])]
-TeamQuery = Annotated[str | None, Query(max_length=64, description="班组")]
+MonthQuery = Annotated[
+    str | None, Query(max_length=7, description="月份 YYYY-MM（缺省为本月）", examples=["2024-03"]), SingleLine
+]
 
 
 def _assessment(
@@ -48,7 +50,8 @@ def get_assessments(
     return {"month": month, "team": team, "items": [row.to_dict() for row in rows]}
 
 
-@router.get("/exports/assessments.xlsx", summary="导出月度考核（Excel）")
+@router.get("/exports/assessments.xlsx", summary="导出月度考核（Excel）", response_class=Response,
+            responses=file_responses("xlsx"))
 def export_assessments(
     principal: Staff, state: State, session: DbSession, month: MonthQuery = None, team: TeamQuery = None
 ) -> Response:

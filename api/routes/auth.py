@@ -8,20 +8,23 @@
   valid session cookie it needs ``X-CSRF-Token`` like every other cookie request.
 - ``GET /auth/me`` → the login body for the current principal (a bearer token: ``csrf_token`` is null).
 
-Brute force: after ``MAX_FAILURES`` failed logins for one username within ``WINDOW_S`` seconds, that
-username gets 429 (``Retry-After``) until the oldest of those failures is ``WINDOW_S`` old. The count is
-kept in memory, per API process (each worker process counts on its own; a restart forgets). Unknown
-usernames are counted the same way, so the 429 does not tell whether a username exists.
+Brute force (``api.limits.LoginGuard``, settings ``login.*``, counted in Redis and shared by every API
+process): at most ``login.attempts_per_minute`` attempts per client address per minute, checked before
+the password is hashed; after ``login.max_failures`` failed logins for one user name from one client
+address within ``login.failure_window_s`` seconds, that user name gets 429 (``Retry-After``) from that
+address until the window ends — other addresses are not locked out. Unknown user names are counted the
+same way, so the 429 does not tell whether a user name exists. The client address is the one uvicorn
+reports (behind a reverse proxy, run uvicorn with ``--forwarded-allow-ips`` for the proxy). Redis down:
+503 ``login_unavailable`` (bearer tokens keep working).
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
+from typing import Annotated
 
+import redis
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -37,76 +40,29 @@ from api.deps import (
     csrf_matches,
 )
 from api.errors import ApiError
+from api.fields import SingleLine
+from api.limits import LoginGuard
+from api.schemas import error_responses
 from api.state import AppState
 from inspector.store.schema import User
 from inspector.store.users import authenticate, create_session, end_session, normalize_username, session_user
 
+log = logging.getLogger("api")
+
 public = APIRouter(tags=["登录"])
 router = APIRouter(tags=["登录"])
 
-MAX_FAILURES = 5
-WINDOW_S = 600.0
-MAX_TRACKED = 10_000  # usernames with recent failures kept in memory at most
+def login_guard(request: Request) -> LoginGuard:
+    guard: LoginGuard = request.app.state.login_guard
+    return guard
 
 
-class LoginLimiter:
-    """Failed logins per username within a sliding window (in memory, thread-safe)."""
-
-    def __init__(
-        self,
-        max_failures: int = MAX_FAILURES,
-        window_s: float = WINDOW_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window_s:
-            times.popleft()
-        return times
-
-    def blocked_for(self, key: str) -> int:
-        """Seconds until ``key`` may try again (0: it may now)."""
-        with self._lock:
-            now = self.clock()
-            times = self._recent(key, now)
-            if len(times) < self.max_failures:
-                return 0
-            return max(1, math.ceil(times[0] + self.window_s - now))
-
-    def failed(self, key: str) -> None:
-        with self._lock:
-            now = self.clock()
-            times = self._recent(key, now)
-            times.append(now)
-            self._failures[key] = times
-            if len(self._failures) > MAX_TRACKED:
-                self._prune(now)
-
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _prune(self, now: float) -> None:
-        for key in list(self._failures):
-            if not self._recent(key, now):
-                del self._failures[key]
-        while len(self._failures) > MAX_TRACKED:  # still too many: forget the longest-tracked ones
-            del self._failures[next(iter(self._failures))]
-
-
-def login_limiter(request: Request) -> LoginLimiter:
-    limiter: LoginLimiter = request.app.state.login_limiter
-    return limiter
+def _too_many(wait_s: int, code: str, detail: str) -> ApiError:
+    return ApiError(429, code, detail, headers={"Retry-After": str(wait_s)}, retry_after_s=wait_s)
 
 
 class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64, description="用户名")
+    username: Annotated[str, SingleLine] = Field(min_length=1, max_length=64, description="用户名")
     password: str = Field(min_length=1, max_length=256, description="密码")
 
 
@@ -137,7 +93,7 @@ def _clear_cookie(response: Response, state: AppState) -> None:
     "/auth/login",
     response_model=LoginOut,
     summary="网页登录（设置会话 Cookie，返回 CSRF 令牌）",
-    responses={401: {"description": "用户名或密码错误"}, 429: {"description": "失败次数过多，稍后再试"}},
+    responses=error_responses(401, 429),
 )
 def login(
     body: LoginIn,
@@ -147,18 +103,25 @@ def login(
     session: DbSession,
     old_cookie: SessionCookieValue,
 ) -> LoginOut:
-    limiter = login_limiter(request)
+    guard = login_guard(request)
+    address = request.client.host if request.client is not None else "unknown"
     key = normalize_username(body.username)
-    wait_s = limiter.blocked_for(key)
-    if wait_s:
-        minutes = math.ceil(wait_s / 60)
-        raise ApiError(429, "too_many_attempts", f"登录失败次数过多，请 {minutes} 分钟后再试",
-                       headers={"Retry-After": str(wait_s)}, retry_after_s=wait_s)  # fmt: skip
-    user = authenticate(session, body.username, body.password)
-    if user is None:
-        limiter.failed(key)
-        raise ApiError(401, "login_failed", "用户名或密码错误", headers={"WWW-Authenticate": "Bearer"})
-    limiter.succeeded(key)
+    try:
+        wait_s = guard.address_wait_s(address)
+        if wait_s:
+            raise _too_many(wait_s, "too_many_requests", f"登录请求过于频繁，请 {wait_s} 秒后再试")
+        wait_s = guard.user_wait_s(key, address)
+        if wait_s:
+            minutes = math.ceil(wait_s / 60)
+            raise _too_many(wait_s, "too_many_attempts", f"登录失败次数过多，请 {minutes} 分钟后再试")
+        user = authenticate(session, body.username, body.password)
+        if user is None:
+            guard.failed(key, address)
+            raise ApiError(401, "login_failed", "用户名或密码错误", headers={"WWW-Authenticate": "Bearer"})
+        guard.succeeded(key, address)
+    except redis.RedisError:
+        log.exception("login limiter unavailable")
+        raise ApiError(503, "login_unavailable", "登录服务暂时不可用，请稍后重试") from None
     if old_cookie:
         end_session(session, old_cookie)
     hours = state.settings.web.session_hours
@@ -168,7 +131,8 @@ def login(
     return LoginOut(user=_user_out(user), csrf_token=csrf_token)
 
 
-@public.post("/auth/logout", status_code=204, response_class=Response, summary="退出登录（清除会话 Cookie）")
+@public.post("/auth/logout", status_code=204, response_class=Response, summary="退出登录（清除会话 Cookie）",
+             responses=error_responses(403))
 def logout(request: Request, state: State, cookie_value: SessionCookieValue) -> Response:
     if cookie_value:
         with state.db.session() as session:

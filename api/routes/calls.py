@@ -21,14 +21,15 @@ from api.deps import (
     visible_call,
 )
 from api.errors import ApiError
+from api.fields import PageQuery, PageSizeQuery
 from api.queries import CallFilterParams, agent_of, call_filter_params, count_calls, current_analysis, list_calls
 from api.ranges import file_response
-from api.schemas import CallCreated, CallDetail, CallPage, RetryResult, call_detail, call_summary
+from api.schemas import CallCreated, CallDetail, CallPage, RetryResult, call_detail, call_summary, error_responses
 from inspector import jobs
 from inspector.store.calls import load_transcript
 from inspector.store.schema import CallStatus
 
-router = APIRouter(tags=["通话"])
+router = APIRouter(tags=["通话"], responses=error_responses(409))
 
 
 @router.post(
@@ -36,13 +37,14 @@ router = APIRouter(tags=["通话"])
     status_code=202,
     response_model=CallCreated,
     summary="上传录音（登记并排队分析）",
-    responses={200: {"model": CallCreated, "description": "同一录音已登记过：返回已有通话"}},
+    responses={200: {"model": CallCreated, "description": "同一录音已登记过：返回已有通话"},
+               **error_responses(400, 415)},
     openapi_extra=uploads.upload_openapi(),
 )
 async def upload_call(request: Request, _: Admin, state: State) -> JSONResponse:
     # The form is read here, after authorization, so an unauthenticated client cannot make us receive a file.
-    async with request.form(max_files=1, max_fields=20) as form:
-        audio, fields = uploads.parse_form(form)
+    async with uploads.read_form(request, max_files=1, max_fields=20) as form:
+        audio, fields = uploads.parse_form(form, state.tz)
         received = await run_in_threadpool(uploads.receive_call, state, audio, fields)
     body = CallCreated(call_id=received.call_id, status=received.status, created=received.created)
     return JSONResponse(body.model_dump(), status_code=202 if received.created else 200)
@@ -54,8 +56,8 @@ def list_call_page(
     state: State,
     session: DbSession,
     params: Annotated[CallFilterParams, Depends(call_filter_params)],
-    page: Annotated[int, Query(ge=1, description="页码，从 1 开始")] = 1,
-    page_size: Annotated[int | None, Query(ge=1, le=1000, description="每页条数")] = None,
+    page: PageQuery = 1,
+    page_size: PageSizeQuery = None,
 ) -> CallPage:
     size = page_size or state.settings.api.page_size
     f = params.to_filter(state.tz, agent_scope(principal), team_scope(principal))
@@ -108,7 +110,8 @@ def get_transcript(
     "/calls/{call_id}/audio",
     summary="通话录音（支持 HTTP Range，可直接用于播放器）",
     response_class=Response,
-    responses={200: {"content": {"audio/wav": {}}}, 206: {"description": "部分内容（Range）"}},
+    responses={200: {"content": {"audio/*": {"schema": {"type": "string", "format": "binary"}}}},
+               206: {"description": "部分内容（Range）"}, **error_responses(416)},
 )
 def get_audio(
     call_id: str,

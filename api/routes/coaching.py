@@ -35,12 +35,14 @@ from api.deps import (
     require_roles,
 )
 from api.errors import ApiError
+from api.fields import AgentQuery, IdPath, MultiLine, SingleLine
 from api.routes.agents import FromQuery, ToQuery, date_range
+from api.schemas import error_responses
 from api.state import AppState
 from inspector import training
 from inspector.store.schema import Agent, CoachingAssignment
 
-router = APIRouter(tags=["培训辅导"])
+router = APIRouter(tags=["培训辅导"], responses=error_responses(409))
 
 CLOSERS = ("admin", "trainer")  # mark any assignment done, cancel one
 # Mark done: admin/trainer for any assignment, an agent for their own (checked in the handler: 404 otherwise).
@@ -50,17 +52,21 @@ StatusName = Literal["assigned", "done", "cancelled"]
 
 
 class CoachingIn(BaseModel):
-    agent_id: str = Field(min_length=1, max_length=64, description="坐席工号")
-    competency: str = Field(min_length=1, max_length=64, description="能力项 id")
-    course_id: str | None = Field(None, max_length=64, description="课程 id")
-    evidence: list[str] = Field(default_factory=list, description=f"证据通话（最多 {training.MAX_EVIDENCE_CALLS} 个）")
+    agent_id: Annotated[str, SingleLine] = Field(min_length=1, max_length=64, description="坐席工号")
+    competency: Annotated[str, SingleLine] = Field(min_length=1, max_length=64, description="能力项 id")
+    course_id: Annotated[str, SingleLine] | None = Field(None, max_length=64, description="课程 id")
+    evidence: list[Annotated[str, Field(max_length=128), SingleLine]] = Field(
+        default_factory=list, description=f"证据通话（最多 {training.MAX_EVIDENCE_CALLS} 个）"
+    )
     due_date: date | None = Field(None, description="截止日期 YYYY-MM-DD")
-    note: str | None = Field(None, max_length=2000, description="辅导说明")
-    dimension: str | None = Field(None, max_length=64, description="评估效果的维度（缺省为能力项的主要维度）")
+    note: Annotated[str, MultiLine] | None = Field(None, max_length=2000, description="辅导说明")
+    dimension: Annotated[str, SingleLine] | None = Field(
+        None, max_length=64, description="评估效果的维度（缺省为能力项的主要维度）"
+    )
 
 
 class NoteIn(BaseModel):
-    note: str | None = Field(None, max_length=2000, description="备注")
+    note: Annotated[str, MultiLine] | None = Field(None, max_length=2000, description="备注")
 
 
 OptionalNote = Annotated[NoteIn | None, Body()]
@@ -170,7 +176,7 @@ def list_coaching(
     principal: Anyone,
     state: State,
     session: DbSession,
-    agent_id: Annotated[str | None, Query(max_length=64, description="坐席工号")] = None,
+    agent_id: AgentQuery = None,
     status: Annotated[StatusName | None, Query(description="状态")] = None,
 ) -> dict[str, Any]:
     if agent_id:
@@ -183,7 +189,7 @@ def list_coaching(
 
 @router.post("/coaching/{assignment_id}/done", summary="完成辅导任务（本人或培训师）")
 def complete_coaching(
-    assignment_id: int, principal: Completer, state: State, session: DbSession, body: OptionalNote = None
+    assignment_id: IdPath, principal: Completer, state: State, session: DbSession, body: OptionalNote = None
 ) -> dict[str, Any]:
     scope = agent_scope(principal)
     try:
@@ -199,7 +205,7 @@ def complete_coaching(
 
 @router.post("/coaching/{assignment_id}/cancel", summary="取消辅导任务")
 def cancel_coaching(
-    assignment_id: int, principal: Closer, state: State, session: DbSession, body: OptionalNote = None
+    assignment_id: IdPath, principal: Closer, state: State, session: DbSession, body: OptionalNote = None
 ) -> dict[str, Any]:
     try:
         note = body.note if body is not None else None

@@ -1,20 +1,29 @@
 """Exports for Excel: calls (the list's filters) and per-agent scorecard summaries, as CSV or XLSX.
 
 CSV is UTF-8 with a byte order mark so Excel opens the Chinese headers correctly; XLSX has one sheet.
+
+Every text cell (and header) goes through ``safe_cell`` in both formats, whatever is stored:
+
+- characters a spreadsheet cannot hold (openpyxl's ``ILLEGAL_CHARACTERS_RE``: control characters but
+  tab, line feed and carriage return) become U+FFFD, so one bad record can never break an export;
+- text starting with ``= + - @``, tab or carriage return gets a leading ``'`` (OWASP's advice against
+  formula injection), so Excel shows it as text instead of running it. Numbers stay numbers.
 """
 
 from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from api.deps import DbSession, Principal, Staff, State, agent_scope, check_team, sees_full_caller, team_scope
 from api.errors import ApiError
+from api.fields import TeamQuery
 from api.queries import CallFilterParams, call_filter_params, count_calls, list_calls
 from api.routes.agents import FromQuery, ToQuery, date_range
 from api.schemas import call_summary
@@ -47,9 +56,23 @@ MEDIA_TYPES = {
 }
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell value that cannot break the file nor run as a formula (see the module docstring)."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
 def table_response(frame: pd.DataFrame, fmt: Format, stem: str, sheet: str) -> Response:
+    frame = frame.map(safe_cell)
+    frame.columns = [safe_cell(str(c)) for c in frame.columns]
     if fmt == "csv":
-        content = frame.to_csv(index=False).encode("utf-8-sig")
+        # CRLF rows (RFC 4180): a cell holding a lone CR or LF is then quoted instead of breaking the row.
+        content = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
     else:
         buffer = io.BytesIO()
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
@@ -61,6 +84,12 @@ def table_response(frame: pd.DataFrame, fmt: Format, stem: str, sheet: str) -> R
         media_type=MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def file_responses(fmt: Format) -> dict[int | str, dict[str, Any]]:
+    media = MEDIA_TYPES[fmt].split(";")[0]
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": "文件（附件下载）", "content": {media: binary}}}
 
 
 def _calls_export(
@@ -94,20 +123,34 @@ def _scorecards_export(
 
 
 CallParams = Annotated[CallFilterParams, Depends(call_filter_params)]
-TeamQuery = Annotated[str | None, Query(max_length=64, description="班组")]
 
 
-@router.get("/exports/calls.csv", summary="导出通话（CSV，筛选条件同通话列表）")
+@router.get(
+    "/exports/calls.csv",
+    response_class=Response,
+    responses=file_responses("csv"),
+    summary="导出通话（CSV，筛选条件同通话列表）",
+)
 def export_calls_csv(principal: Staff, state: State, session: DbSession, params: CallParams) -> Response:
     return _calls_export("csv", principal, state, session, params)
 
 
-@router.get("/exports/calls.xlsx", summary="导出通话（Excel，筛选条件同通话列表）")
+@router.get(
+    "/exports/calls.xlsx",
+    response_class=Response,
+    responses=file_responses("xlsx"),
+    summary="导出通话（Excel，筛选条件同通话列表）",
+)
 def export_calls_xlsx(principal: Staff, state: State, session: DbSession, params: CallParams) -> Response:
     return _calls_export("xlsx", principal, state, session, params)
 
 
-@router.get("/exports/scorecards.csv", summary="导出坐席汇总（CSV）")
+@router.get(
+    "/exports/scorecards.csv",
+    response_class=Response,
+    responses=file_responses("csv"),
+    summary="导出坐席汇总（CSV）",
+)
 def export_scorecards_csv(
     principal: Staff, state: State, session: DbSession, date_from: FromQuery = None, date_to: ToQuery = None,
     team: TeamQuery = None,
@@ -115,7 +158,12 @@ def export_scorecards_csv(
     return _scorecards_export("csv", principal, state, session, date_from, date_to, team)
 
 
-@router.get("/exports/scorecards.xlsx", summary="导出坐席汇总（Excel）")
+@router.get(
+    "/exports/scorecards.xlsx",
+    response_class=Response,
+    responses=file_responses("xlsx"),
+    summary="导出坐席汇总（Excel）",
+)
 def export_scorecards_xlsx(
     principal: Staff, state: State, session: DbSession, date_from: FromQuery = None, date_to: ToQuery = None,
     team: TeamQuery = None,

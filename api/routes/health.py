@@ -44,6 +44,8 @@ def healthz(state: State) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)
 
 
-@router.get("/metrics", summary="Prometheus 指标（需令牌）", response_class=Response)
+@router.get("/metrics", summary="Prometheus 指标（需令牌）", response_class=Response,
+            responses={200: {"description": "Prometheus 文本格式",
+                             "content": {"text/plain": {"schema": {"type": "string"}}}}})  # fmt: skip
 def metrics(_: Anyone, state: State) -> Response:
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -24,14 +24,16 @@ from sqlalchemy.orm import Session
 
 from api.deps import Anyone, DbSession, Principal, Reviewer, Staff, State, agent_scope, visible_call
 from api.errors import ApiError, invalid_param
+from api.fields import AgentQuery, HitIndexPath, IdPath, MultiLine, PageQuery, PageSizeQuery, SingleLine
 from api.queries import parse_date, with_agent_names
+from api.schemas import error_responses
 from api.state import AppState
 from inspector import review as rv
 from inspector.store import audit
 from inspector.store.calls import effective_score
 from inspector.store.schema import AddedFinding, Analysis, Call, Review
 
-router = APIRouter(tags=["复核"])
+router = APIRouter(tags=["复核"], responses=error_responses(409))
 
 _ERROR_STATUS: tuple[tuple[type[rv.ReviewError], int], ...] = (
     (rv.ReviewNotFound, 404),
@@ -61,10 +63,8 @@ def shows_people(principal: Principal) -> bool:
     return agent_scope(principal) is None
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-PageQuery = Annotated[int, Query(ge=1, description="页码，从 1 开始")]
-PageSizeQuery = Annotated[int | None, Query(ge=1, le=1000, description="每页条数")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), MultiLine]
+RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), MultiLine]
 
 
 class SampleIn(BaseModel):
@@ -83,8 +83,8 @@ class VerdictIn(BaseModel):
 class FindingIn(BaseModel):
     description: RequiredText = Field(description="漏检问题说明")
     points: float = Field(lt=0, ge=-100, description="扣分（负数）")
-    dimension: str | None = Field(None, max_length=64, description="扣分维度；缺省为规则的维度")
-    rule_id: str | None = Field(None, max_length=128, description="对应的规则（可选）")
+    dimension: Annotated[str, SingleLine] | None = Field(None, max_length=64, description="扣分维度；缺省为规则的维度")
+    rule_id: Annotated[str, SingleLine] | None = Field(None, max_length=128, description="对应的规则（可选）")
     start: float | None = Field(None, ge=0, description="开始时间（秒）")
     end: float | None = Field(None, ge=0, description="结束时间（秒）")
 
@@ -180,7 +180,7 @@ def list_reviews(
     reason: Annotated[
         Literal["red", "fatal", "lowest", "random", "appeal", "manual"] | None, Query(description="入队原因")
     ] = None,
-    agent_id: Annotated[str | None, Query(max_length=64, description="坐席工号")] = None,
+    agent_id: AgentQuery = None,
     page: PageQuery = 1,
     page_size: PageSizeQuery = None,
 ) -> dict[str, Any]:
@@ -205,7 +205,7 @@ def sample(
 
 @router.post("/reviews/{review_id}/complete", summary="完成复核")
 def complete(
-    review_id: int,
+    review_id: IdPath,
     principal: Reviewer,
     state: State,
     session: DbSession,
@@ -230,7 +230,7 @@ def get_call_review(call_id: str, principal: Anyone, state: State, session: DbSe
 
 @router.post("/calls/{call_id}/hits/{index}/verdict", summary="复核结论：确认命中或判定误报")
 def post_verdict(
-    call_id: str, index: int, body: VerdictIn, principal: Reviewer, state: State, session: DbSession
+    call_id: str, index: HitIndexPath, body: VerdictIn, principal: Reviewer, state: State, session: DbSession
 ) -> dict[str, Any]:
     call = visible_call(session, principal, call_id)
     with domain_errors():
@@ -278,7 +278,9 @@ def get_precision(
 def get_audit(
     _: Reviewer,
     session: DbSession,
-    entity: Annotated[str, Query(min_length=1, max_length=32, description="对象类型：call、review、appeal 等")],
-    entity_id: Annotated[str, Query(min_length=1, max_length=128, description="对象编号")],
+    entity: Annotated[
+        str, Query(min_length=1, max_length=32, description="对象类型：call、review、appeal 等"), SingleLine
+    ],
+    entity_id: Annotated[str, Query(min_length=1, max_length=128, description="对象编号"), SingleLine],
 ) -> dict[str, Any]:
     return {"items": [audit.to_dict(entry) for entry in audit.history(session, entity, entity_id)]}

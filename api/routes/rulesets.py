@@ -12,8 +12,10 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.deps import Admin, Anyone, DbSession, State
 from api.errors import ApiError, rule_file_error, validation_error
-from api.schemas import RescoreResult, RuleSetCreated, RuleSetList, ruleset_out
+from api.fields import IdPath
+from api.schemas import RescoreResult, RuleSetCreated, RuleSetList, error_responses, ruleset_out
 from api.state import AppState
+from api.uploads import read_form
 from inspector import jobs
 from inspector.errors import RuleFileError
 from inspector.store.rulesets import add_ruleset, list_rulesets
@@ -94,11 +96,11 @@ def get_rulesets(_: Anyone, state: State, session: DbSession) -> RuleSetList:
     status_code=201,
     response_model=RuleSetCreated,
     summary="上传规则集（校验通过才保存；不会自动启用）",
-    responses={200: {"model": RuleSetCreated, "description": "相同内容的规则集已存在"}},
+    responses={200: {"model": RuleSetCreated, "description": "相同内容的规则集已存在"}, **error_responses(400)},
     openapi_extra=UPLOAD_OPENAPI,
 )
 async def upload_ruleset(request: Request, _: Admin, state: State) -> JSONResponse:
-    async with request.form(max_files=MAX_FILES, max_fields=10) as form:
+    async with read_form(request, max_files=MAX_FILES, max_fields=10) as form:
         files = await run_in_threadpool(_read_bundle, form, state.settings.api.max_ruleset_bytes)
     out, created = await run_in_threadpool(_store, state, files)
     return JSONResponse(out.model_dump(), status_code=201 if created else 200)
@@ -107,7 +109,7 @@ async def upload_ruleset(request: Request, _: Admin, state: State) -> JSONRespon
 @router.post(
     "/rulesets/{rule_set_id}/activate", response_model=RescoreResult, summary="启用规则集并重新评分已完成的通话"
 )
-def activate_ruleset(rule_set_id: int, _: Admin, state: State) -> RescoreResult:
+def activate_ruleset(rule_set_id: IdPath, _: Admin, state: State) -> RescoreResult:
     with state.db.session() as session:
         _get(session, rule_set_id)
     try:
@@ -124,7 +126,7 @@ def activate_ruleset(rule_set_id: int, _: Admin, state: State) -> RescoreResult:
     response_model=RescoreResult,
     summary="用此规则集重新评分所有已完成的通话",
 )
-def rescore_ruleset(rule_set_id: int, _: Admin, state: State) -> RescoreResult:
+def rescore_ruleset(rule_set_id: IdPath, _: Admin, state: State) -> RescoreResult:
     with state.db.session() as session:
         out = ruleset_out(state, _get(session, rule_set_id))
     scheduled = jobs.enqueue_rescore(state.db, state.queue, state.settings, rule_set_id)

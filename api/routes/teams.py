@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from api.deps import DbSession, Staff, State, check_team, team_scope
 from api.errors import ApiError
+from api.fields import MAX_ID
 from api.routes.agents import FromQuery, ToQuery, date_range
 from api.schemas import LeaderboardOut
 from inspector import scorecards
@@ -40,7 +41,7 @@ def get_leaderboard(
     session: DbSession,
     date_from: FromQuery = None,
     date_to: ToQuery = None,
-    min_calls: Annotated[int, Query(ge=1, description="上榜所需的最少通话数")] = 1,
+    min_calls: Annotated[int, Query(ge=1, le=MAX_ID, description="上榜所需的最少通话数")] = 1,
 ) -> LeaderboardOut:
     check_team(principal, team)
     if session.get(Team, team) is None:

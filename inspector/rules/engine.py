@@ -8,12 +8,13 @@ operators then only look things up. Every ``Finding`` carries the words and time
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
+import regex
 
+from inspector.errors import InspectorError
 from inspector.rules import operators as ops
 from inspector.rules import schema as s
 from inspector.rules.view import CallView
@@ -25,6 +26,17 @@ CHECK_CATEGORIES = (
     "greeting", "self_id", "empathy", "apology", "closing", "prohibited", "customer_emotion",
     "silence", "interruption", "speech_rate", "escalation",
 )  # fmt: skip
+
+
+class RuleEvaluationError(InspectorError):
+    """A rule that could not be evaluated on a call (its regex ran out of time); names the rule."""
+
+    code = "rule_evaluation_error"
+
+    def __init__(self, rule_id: str, reason: str) -> None:
+        super().__init__(f"规则 {rule_id}：{reason}")
+        self.rule_id = rule_id
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -99,8 +111,8 @@ class _Compiler:
                 return ops.KeywordsOp(mode, self.words(k.words), k.at_least or 1, k.scope == "call",
                                       self.words(k.exclude), self.scope(cond))  # fmt: skip
             case s.RegexCond(regex=r):
-                exclude = re.compile(r.exclude) if r.exclude else None
-                return ops.RegexOp(re.compile(r.pattern), exclude, self.scope(cond))
+                exclude = regex.compile(r.exclude) if r.exclude else None
+                return ops.RegexOp(regex.compile(r.pattern), exclude, self.scope(cond))
             case s.PhraseCond(phrase=p):
                 return ops.PhraseOp.build(p.phrases, normalize_for_cer, p.max_distance, p.min_fuzzy_syllables,
                                           self.scope(cond))  # fmt: skip
@@ -195,7 +207,12 @@ def evaluate(compiled: CompiledRuleSet, transcript: Transcript) -> list[Finding]
     view = compiled.view(transcript)
     findings: list[Finding] = []
     for c in compiled.rules:
-        hits = sorted(c.op.hits(view, c.rule.role), key=lambda h: (h.start, h.end))
+        try:
+            found = c.op.hits(view, c.rule.role)
+        except ops.RegexTimeout as err:
+            reason = f"正则表达式 {err.pattern} 匹配超时（单句超过 {ops.REGEX_TIMEOUT_S:g} 秒），请简化该规则"
+            raise RuleEvaluationError(c.rule.id, reason) from None
+        hits = sorted(found, key=lambda h: (h.start, h.end))
         findings += _findings(c.rule, hits, view)
     return findings
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
+import regex
 from rapidfuzz import fuzz
 
 from inspector.rules.pinyin import find_phrase, syllables
@@ -107,20 +107,38 @@ class KeywordsOp:
         return out
 
 
+# Seconds one rule regex may spend on one utterance (ordinary patterns need microseconds). A pattern
+# that runs out raises ``RegexTimeout``; the engine reports it as an error of its rule.
+REGEX_TIMEOUT_S = 0.5
+
+
+class RegexTimeout(Exception):
+    def __init__(self, pattern: str) -> None:
+        super().__init__(pattern)
+        self.pattern = pattern
+
+
 @dataclass(frozen=True)
 class RegexOp:
-    pattern: re.Pattern[str]
-    exclude: re.Pattern[str] | None
+    pattern: regex.Pattern[str]
+    exclude: regex.Pattern[str] | None
     scope: Scope
 
     def hits(self, view: CallView, role: str) -> list[Hit]:
         out: list[Hit] = []
-        for u in self.scope.utterances(view, role):
-            if self.exclude is not None and self.exclude.search(u.norm):
-                continue
-            for m in self.pattern.finditer(u.norm):
-                if m.end() > m.start():
-                    out.append(_span_hit(u, m.start(), m.end(), f"匹配正则「{self.pattern.pattern}」"))
+        current = self.pattern
+        try:
+            for u in self.scope.utterances(view, role):
+                if self.exclude is not None:
+                    current = self.exclude
+                    if self.exclude.search(u.norm, timeout=REGEX_TIMEOUT_S):
+                        continue
+                current = self.pattern
+                for m in self.pattern.finditer(u.norm, timeout=REGEX_TIMEOUT_S):
+                    if m.end() > m.start():
+                        out.append(_span_hit(u, m.start(), m.end(), f"匹配正则「{self.pattern.pattern}」"))
+        except TimeoutError:
+            raise RegexTimeout(current.pattern) from None
         return out
 
 

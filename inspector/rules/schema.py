@@ -42,6 +42,9 @@ utterances of the role) and ``role`` (overrides the rule's role for this conditi
   ``scope: utterance`` (default) needs all / N of the words in one utterance, ``call`` anywhere
   in the role's utterances. An utterance containing an ``exclude`` word is skipped.
 - ``regex: {pattern, exclude?}`` on normalized text; ``exclude`` skips utterances it matches.
+  Python ``re`` syntax. A repetition inside a repetition (``(.+)+``, ``(a*)*``, ``(?:\\d+\\s?)+``) is
+  refused: it can take exponential time. Patterns run with a time budget per utterance
+  (``operators.REGEX_TIMEOUT_S``); one that runs out is an error naming the rule.
 - ``phrase: {phrases, max_distance: 1, min_fuzzy_syllables: 4}`` ASR-tolerant (see ``pinyin``).
 - ``silence: {min_s, between: any|roles|same, excuse: [...]}``: a gap longer than ``min_s`` with
   nobody speaking; ``roles``: only when the speaker changes, ``same``: only when it does not. A
@@ -65,8 +68,12 @@ violation: they "hold" when the limit is exceeded.
 from __future__ import annotations
 
 import re
+import re._constants as sre_constants  # the stdlib's own regex parser: no second grammar to maintain
+import re._parser as sre_parser
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
+import regex
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -110,13 +117,50 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+_REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT)
+
+
+def _subpatterns(value: Any) -> Iterator[sre_parser.SubPattern]:
+    """The sub-patterns inside one parsed item's argument (groups, branches, lookarounds, repeats)."""
+    if isinstance(value, sre_parser.SubPattern):
+        yield value
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _subpatterns(item)
+
+
+def _has_nested_repeat(pattern: sre_parser.SubPattern, inside_repeat: bool = False) -> bool:
+    """Whether a variable repetition (``+``, ``*``, ``?``, ``{m,n}``) sits inside another repetition
+    that may repeat more than once: the classic shape of catastrophic backtracking."""
+    for op, av in pattern.data:
+        if op in _REPEATS:
+            low, high, body = av
+            if inside_repeat and low != high:
+                return True
+            if _has_nested_repeat(body, inside_repeat or high == sre_constants.MAXREPEAT or high > 1):
+                return True
+        else:
+            for sub in _subpatterns(av):
+                if _has_nested_repeat(sub, inside_repeat):
+                    return True
+    return False
+
+
 def _check_regex(pattern: str | None) -> str | None:
     if pattern is None:
         return None
     try:
         re.compile(pattern)
-    except re.error as exc:
+        regex.compile(pattern)  # the engine that runs it (with a timeout)
+        parsed = sre_parser.parse(pattern)
+    except (re.error, regex.error) as exc:
         raise PydanticCustomError("bad_regex", "正则表达式无效：{error}", {"error": str(exc)}) from exc
+    if _has_nested_repeat(parsed):
+        raise PydanticCustomError(
+            "bad_regex_nested",
+            "正则表达式 {pattern} 含嵌套的重复（如 (.+)+、(a*)*），匹配耗时可能失控，请去掉内层或外层的重复",
+            {"pattern": pattern},
+        )
     return pattern
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -104,6 +105,11 @@ class Call(Base):
         Index("ix_calls_agent_day", "agent_id", "day"),
         Index("ix_calls_day", "day"),
         Index("ix_calls_status_updated", "status", "updated_at"),
+        # The call list's order (api/queries.py): newest first, calls without a start time last. Without it
+        # every page sorts the whole table (6.5 s a page at 1,000,000 calls on SQLite).
+        Index(
+            "ix_calls_list_order", text("(started_at IS NULL)"), text("started_at DESC"), text("created_at DESC"), "id"
+        ),
     )
 
 
@@ -187,6 +193,7 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)  # None: never expires
 
 
 # --- people, review, appeals, training, alerts (issue 5) -------------------------------------------
