@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
@@ -159,20 +160,8 @@ class Recognizer:
             temperatures = [t for t in temperatures if t > 0] or [0.4]
         segments, _info = model.transcribe(
             piece,
-            language=WHISPER_LANGUAGE[language],
-            task="transcribe",
-            beam_size=self.settings.beam_size,
-            best_of=self.settings.best_of,
-            temperature=temperatures,
-            compression_ratio_threshold=self.settings.compression_ratio_threshold,
-            repetition_penalty=self.settings.repetition_penalty,
-            no_repeat_ngram_size=self.settings.no_repeat_ngram_size,
+            **self._options(language, temperatures),
             condition_on_previous_text=self.settings.condition_on_previous_text,
-            no_speech_threshold=self.settings.no_speech_threshold,
-            initial_prompt=self.prompt or None,
-            hotwords=self.hotwords,
-            word_timestamps=True,
-            vad_filter=False,
         )
         kept: list[Segment] = []
         for seg in segments:  # a lazy generator: decoding happens as we iterate
@@ -181,6 +170,25 @@ class Recognizer:
             if not any(h in seg.text for h in _HALLUCINATIONS):
                 kept.append(seg)
         return kept
+
+    def _options(self, language: str, temperatures: Sequence[float]) -> dict[str, Any]:
+        """Decoding options shared by sequential and batched decoding (from ``AsrSettings``)."""
+        s = self.settings
+        return {
+            "language": WHISPER_LANGUAGE[language],
+            "task": "transcribe",
+            "beam_size": s.beam_size,
+            "best_of": s.best_of,
+            "temperature": list(temperatures),
+            "compression_ratio_threshold": s.compression_ratio_threshold,
+            "repetition_penalty": s.repetition_penalty,
+            "no_repeat_ngram_size": s.no_repeat_ngram_size,
+            "no_speech_threshold": s.no_speech_threshold,
+            "initial_prompt": self.prompt or None,
+            "hotwords": self.hotwords,
+            "word_timestamps": True,
+            "vad_filter": False,
+        }
 
     def _decode_batched(
         self, model: WhisperModel, piece: np.ndarray, time_map: _TimeMap, language: str
@@ -196,19 +204,7 @@ class Recognizer:
                 clips.append({"start": start, "end": end})
         segments, _info = BatchedInferencePipeline(model).transcribe(
             piece,
-            language=WHISPER_LANGUAGE[language],
-            task="transcribe",
-            beam_size=self.settings.beam_size,
-            best_of=self.settings.best_of,
-            temperature=self.settings.temperatures,
-            compression_ratio_threshold=self.settings.compression_ratio_threshold,
-            repetition_penalty=self.settings.repetition_penalty,
-            no_repeat_ngram_size=self.settings.no_repeat_ngram_size,
-            no_speech_threshold=self.settings.no_speech_threshold,
-            initial_prompt=self.prompt or None,
-            hotwords=self.hotwords,
-            word_timestamps=True,
-            vad_filter=False,
+            **self._options(language, self.settings.temperatures),
             clip_timestamps=clips,
             batch_size=self.settings.batch_size,
         )
