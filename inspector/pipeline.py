@@ -20,7 +20,7 @@ from inspector.lexicon import Vocabulary, load_vocabulary
 from inspector.roles import decide_roles
 from inspector.settings import Settings
 from inspector.timeline import Span
-from inspector.transcript import Diarization, Timings, Transcript, Utterance, UtteranceFlag, Word
+from inspector.transcript import Diarization, Timings, Transcript, Utterance, UtteranceFlag, Word, heard
 from inspector.utterances import group_words, speech_by_speaker, with_roles
 from inspector.vad import regions_to_decode
 
@@ -130,7 +130,7 @@ class SpeechPipeline:
             utterances += group_words(words, [name] * len(words), s.utterances.max_pause_s)
             utterances += [unheard_utterance(span, name) for span in recognition.unheard]
         configured = None if agent_channel == "auto" else agent_channel
-        decision = decide_roles(speech_by_speaker(utterances), self.vocabulary, configured, CHANNEL_NAMES[0])
+        decision = decide_roles(speech_by_speaker(heard(utterances)), self.vocabulary, configured, CHANNEL_NAMES[0])
         diarization = Diarization(
             method="channels",
             role_confidence=decision.confidence,
@@ -170,7 +170,7 @@ class SpeechPipeline:
         for span in recognition.unheard:
             speaker = speaker_of_words([Word(span.start, span.end, "", 0.0)], turns)[0] if speakers > 1 else "S1"
             utterances.append(unheard_utterance(span, speaker))
-        decision = decide_roles(speech_by_speaker(utterances), self.vocabulary)
+        decision = decide_roles(speech_by_speaker(heard(utterances)), self.vocabulary)
         diarization = Diarization(
             method=method,
             role_confidence=decision.confidence,

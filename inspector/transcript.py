@@ -16,6 +16,7 @@ utterance has empty text and confidence 0).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -61,6 +62,12 @@ class Utterance:
     flags: list[UtteranceFlag] = field(default_factory=list)
 
 
+def heard(utterances: Iterable[Utterance]) -> list[Utterance]:
+    """The utterances with recognized text (not ``unheard``): what rules, metrics and role decisions
+    read; an unheard stretch says nothing about what was said, or by whom."""
+    return [u for u in utterances if UtteranceFlag.UNHEARD not in u.flags]
+
+
 @dataclass
 class Diarization:
     """How speakers were found and how sure we are which one is the agent."""
@@ -98,7 +105,7 @@ class Transcript:
         """The utterances with recognized text. Rules and call metrics score only these: an
         ``unheard`` stretch (speech without text, or noise VAD took for speech) is shown to people,
         never scored as talk, silence or overlap."""
-        return [u for u in self.utterances if UtteranceFlag.UNHEARD not in u.flags]
+        return heard(self.utterances)
 
     def to_dict(self, words: bool = True) -> dict[str, Any]:
         data = asdict(self)
