@@ -38,10 +38,15 @@ WINDOW_S = 30.0  # whisper's input window
 # Whisper hallucinations on noise/hold music that are never real hotline speech.
 _HALLUCINATIONS = ("字幕", "订阅", "点赞", "谢谢观看", "请不吝", "明镜", "by索兰娅")
 
+def _hallucinated(segment: Segment) -> bool:
+    return any(h in segment.text for h in _HALLUCINATIONS)
+
+
 WHISPER_LANGUAGE = {"zh": "zh", "yue": "yue", "en": "en", "auto": None}
 
 
-# Speech regions shorter than this that give no word are not reported (clicks, breaths, 嗯).
+# Speech regions shorter than this are neither decoded again nor reported when they give no word
+# (clicks, breaths, 嗯).
 MIN_REPORTED_S = 0.6
 
 
@@ -125,7 +130,6 @@ class Recognizer:
         # What the recognizer is told before it scores a correction: the hotwords, then the prompt,
         # as faster-whisper lays them out when they bias decoding.
         self.context = " ".join((*vocabulary.hotwords, vocabulary.prompt)).strip()
-        self.corrections = 0  # phrases replaced so far (for benchmarks and logs)
 
     @property
     def solo(self) -> WhisperModel:
@@ -167,7 +171,7 @@ class Recognizer:
         for seg in segments:  # a lazy generator: decoding happens as we iterate
             if on_segment is not None:
                 on_segment(seg.end)
-            if not any(h in seg.text for h in _HALLUCINATIONS):
+            if not _hallucinated(seg):
                 kept.append(seg)
         return kept
 
@@ -208,7 +212,7 @@ class Recognizer:
             clip_timestamps=clips,
             batch_size=self.settings.batch_size,
         )
-        return [seg for seg in segments if not any(h in seg.text for h in _HALLUCINATIONS)]
+        return [seg for seg in segments if not _hallucinated(seg)]
 
     @staticmethod
     def _word(w: WhisperWord, start: float, end: float) -> RecognizedWord | None:
@@ -306,7 +310,6 @@ class Recognizer:
         accepted = correct(text, candidates, scorer, self.settings.correction_margin)
         if not accepted:
             return words
-        self.corrections += len(accepted)
         fixed = apply(text, accepted)
         out: list[RecognizedWord] = []
         position = 0
@@ -428,7 +431,7 @@ def under_covered(regions: Sequence[Span], words: Sequence[RecognizedWord], min_
     starts = [w.word.middle for w in words]
     out: list[Span] = []
     for region in regions:
-        if region.duration < 0.6:
+        if region.duration < MIN_REPORTED_S:
             continue
         lo, hi = bisect.bisect_left(starts, region.start), bisect.bisect_left(starts, region.end)
         chars = sum(len(w.word.text) for w in words[lo:hi])

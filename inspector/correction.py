@@ -44,7 +44,8 @@ class PhraseFinder:
 
     def __init__(self, phrases: Sequence[str]) -> None:
         kept = [p for p in dict.fromkeys(phrases) if len(p) >= 2 and all(map(_is_han, p))]
-        self.phrases = [(p, syllables(p)) for p in kept]
+        # Longest first, so 物业费 is found before 物业 inside it.
+        self.phrases = [(p, syllables(p)) for p in sorted(kept, key=len, reverse=True)]
 
     def candidates(self, text: str) -> list[Candidate]:
         """Non-overlapping candidates, longest phrase first, then left to right."""
@@ -53,7 +54,7 @@ class PhraseFinder:
         sylls = syllables(text)
         taken = [False] * len(text)
         found: list[Candidate] = []
-        for phrase, target in sorted(self.phrases, key=lambda pt: -len(pt[0])):
+        for phrase, target in self.phrases:
             n = len(phrase)
             for i in range(len(text) - n + 1):
                 window = text[i : i + n]
