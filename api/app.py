@@ -29,10 +29,11 @@ from api.routes import (
     reviews,
     rulesets,
     teams,
+    vocabulary,
 )
-from api.schemas import COMMON_ERRORS, PROTECTED_ERRORS, error_responses
+from api.schemas.errors import COMMON_ERRORS, PROTECTED_ERRORS, error_responses
 from api.state import AppState
-from inspector import jobs
+from inspector.service.queue import connect_redis, make_queue
 from inspector.settings import Settings
 from inspector.store.blobs import LocalAudioStore
 from inspector.store.calls import count_by_status
@@ -55,13 +56,13 @@ def create_app(
     own_db = database is None
     own_redis = redis is None
     db = database or Database(settings.database)
-    connection = redis if redis is not None else jobs.connect_redis(settings.redis_url)
+    connection = redis if redis is not None else connect_redis(settings.redis_url)
     metrics = Metrics()
     state = AppState(
         settings=settings,
         db=db,
         redis=connection,
-        queue=jobs.make_queue(settings, connection),
+        queue=make_queue(settings, connection),
         audio=LocalAudioStore(settings.audio_store_dir),
         metrics=metrics,
         tz=ZoneInfo(settings.timezone),
@@ -82,7 +83,7 @@ def create_app(
         title=docs.TITLE,
         version="1",
         description="物业服务热线智能质检：录音上传、分析结果、坐席成绩单、规则集管理与导出。"
-        "除 /api/v1/healthz 与登录/退出外，所有 /api/v1 接口都需要 Authorization: Bearer <token>，"
+        "除 /api/v1/healthz、/api/v1/vocabulary 与登录/退出外，所有 /api/v1 接口都需要 Authorization: Bearer <token>，"
         "或网页登录的会话 Cookie（修改类请求另需请求头 X-CSRF-Token）。",
         docs_url=None,
         redoc_url=None,
@@ -97,6 +98,7 @@ def create_app(
     app.include_router(protected, prefix=API_PREFIX)
     app.include_router(health.public, prefix=API_PREFIX, responses=error_responses(*COMMON_ERRORS))
     app.include_router(auth.public, prefix=API_PREFIX, responses=error_responses(*COMMON_ERRORS))  # login / logout
+    app.include_router(vocabulary.public, prefix=API_PREFIX, responses=error_responses(*COMMON_ERRORS))
     app.state.login_guard = LoginGuard(connection, settings.login, settings.queue.name)  # shared, in Redis
     app.include_router(web.router)  # the web UI (/ui/), static; its data calls go to /api/v1
     docs.install(app)

@@ -9,8 +9,8 @@ Who is asking (``current_principal``):
 - ``Authorization: Bearer <token>`` (scripts, integrations) or the ``inspector_session`` cookie set by
   ``POST /api/v1/auth/login`` (the web UI). A bearer header wins when both are present; a bad bearer
   token is 401 even with a valid cookie.
-- Every ``/api/v1`` route except ``/healthz``, ``/auth/login`` and ``/auth/logout`` needs one of them; none,
-  or a bad/revoked token, an expired session, a deactivated user → 401 with ``WWW-Authenticate: Bearer``.
+- Every ``/api/v1`` route except ``/healthz``, ``/vocabulary``, ``/auth/login`` and ``/auth/logout`` needs one of
+  them; none, or a bad/revoked token, an expired session, a deactivated user → 401 with ``WWW-Authenticate: Bearer``.
 - Cookie requests with an unsafe method (anything but GET/HEAD/OPTIONS) must send the session's CSRF
   token in ``X-CSRF-Token`` (returned by login and ``GET /auth/me``), else 403 ``csrf_failed``. Bearer
   requests need none: browsers never attach an ``Authorization`` header on their own.

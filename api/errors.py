@@ -3,8 +3,11 @@
 ``detail`` is for people (Simplified Chinese), ``code`` is a stable English identifier for programs,
 and extra fields name what the error is about (``field``, ``file``, ``line``, ``limit_bytes``...).
 
-- ``ApiError``: raised by the API itself (auth, not found, limits).
-- ``InspectorError`` from the core (bad recording, bad rule file, call id conflict): mapped to a 4xx here.
+- ``ApiError``: raised by the API itself (auth, limits, a record the caller may not see, parameters).
+- ``InspectorError`` from the core: mapped here and only here (``inspector_error``), by its ``kind``:
+  invalid → 422 (400 for token and user requests), not_found → 404, conflict → 409, unavailable → 503;
+  a recording by what is wrong with it (413 / 415 / 422). Routes let domain errors propagate; a route
+  that must answer differently (e.g. 404 instead of 403 to hide another agent's data) says so itself.
 - Framework errors (unknown route, wrong method, malformed body, parameter validation): translated.
 - Anything else: 500 with a generic message (the traceback goes to the log, never to the client).
 """
@@ -24,15 +27,17 @@ from inspector.errors import (
     AudioError,
     AudioTooLarge,
     AudioTooLong,
+    ErrorKind,
     InspectorError,
     NotAudio,
     RuleFileError,
     UnsupportedCodec,
     UnsupportedSampleRate,
 )
-from inspector.store.calls import CallConflict
+from inspector.people.errors import TrainingError
 from inspector.store.db import DatabaseError
 from inspector.store.tokens import TokenError
+from inspector.store.users import UserError
 
 log = logging.getLogger("api")
 
@@ -67,10 +72,6 @@ def error_response(
     return JSONResponse(error_body(code, detail, **fields), status_code=status_code, headers=dict(headers or {}))
 
 
-def not_found(code: str, detail: str, **fields: Any) -> ApiError:
-    return ApiError(404, code, detail, **fields)
-
-
 def invalid_param(field: str, message: str) -> ApiError:
     """422 for one request parameter, shaped like a validation error."""
     return ApiError(
@@ -82,7 +83,16 @@ def invalid_param(field: str, message: str) -> ApiError:
     )
 
 
-# --- core errors ---------------------------------------------------------------------------------
+# --- domain errors: the one mapping of ``InspectorError`` to an answer ----------------------------
+
+KIND_STATUS: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 422,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.UNAVAILABLE: 503,
+}
+# Invalid requests answered 400, not 422, as they always were: token and user requests.
+BAD_REQUEST: tuple[type[InspectorError], ...] = (TokenError, UserError)
 
 
 def audio_error_status(err: AudioError) -> int:
@@ -94,35 +104,38 @@ def audio_error_status(err: AudioError) -> int:
     return 422
 
 
-def audio_error(err: AudioError) -> ApiError:
-    # ``err.reason`` only: the message would name the file's path inside the audio store.
-    return ApiError(audio_error_status(err), err.code, f"录音无法使用：{err.reason}", reason=err.reason)
+def error_status(err: InspectorError) -> int:
+    """The status of a domain error: from its ``kind``; recordings by what is wrong with them."""
+    if isinstance(err, AudioError):
+        return audio_error_status(err)
+    if isinstance(err, BAD_REQUEST):
+        return 400
+    return KIND_STATUS[err.kind]
 
 
-def rule_file_error(err: RuleFileError) -> ApiError:
-    return ApiError(
-        422,
-        err.code,
-        f"规则文件无效：{err.message}",
-        file=err.path,
-        line=err.line,
-        rule=err.rule_id,
-        reason=err.reason,
-    )
+def _detail_and_fields(err: InspectorError) -> tuple[str, dict[str, Any]]:
+    if isinstance(err, AudioError):
+        # ``err.reason`` only: the message would name the file's path inside the audio store.
+        return f"录音无法使用：{err.reason}", {"reason": err.reason}
+    if isinstance(err, RuleFileError):
+        fields = {"file": err.path, "line": err.line, "rule": err.rule_id, "reason": err.reason}
+        return f"规则文件无效：{err.message}", fields
+    if isinstance(err, DatabaseError):
+        return "数据库暂时不可用，请稍后重试", {}
+    if isinstance(err, TrainingError) and err.kind is ErrorKind.INVALID:
+        return err.message, {"field": err.field}  # the coaching input at fault (null when none)
+    return err.message, {}
 
 
 def inspector_error(err: InspectorError) -> ApiError:
-    if isinstance(err, AudioError):
-        return audio_error(err)
-    if isinstance(err, RuleFileError):
-        return rule_file_error(err)
-    if isinstance(err, CallConflict):
-        return ApiError(409, err.code, err.message)
-    if isinstance(err, TokenError):
-        return ApiError(400, err.code, err.message)
-    if isinstance(err, DatabaseError):
-        return ApiError(503, err.code, "数据库暂时不可用，请稍后重试")
-    return ApiError(400, err.code, err.message)
+    """The answer to a domain error: status from ``kind``, its ``code``, a Chinese ``detail`` and the
+    fields naming what it is about (a recording's ``reason``; a rule file's ``file``/``line``/``rule``)."""
+    detail, fields = _detail_and_fields(err)
+    return ApiError(error_status(err), err.code, detail, **fields)
+
+
+def audio_error(err: AudioError) -> ApiError:
+    return inspector_error(err)
 
 
 # --- framework errors ----------------------------------------------------------------------------

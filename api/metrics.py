@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from inspector.store.schema import CallStatus
+from inspector.vocab import CallStatus
 
 log = logging.getLogger("api")
 

@@ -7,6 +7,7 @@ time have no day and are left out whenever a range is given.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated, Any, Literal
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from api.errors import invalid_param
 from api.fields import AgentQuery, TeamQuery, date_out_of_range, datetime_out_of_range
-from inspector.store.schema import Agent, Analysis, Call, CallStatus, RuleSetRecord
+from inspector.store.schema import Agent, Analysis, Call, RuleSetRecord
+from inspector.vocab import CallStatus
 
 AlertLevel = Literal["red", "yellow", "blue", "none"]
 StatusName = Literal["queued", "processing", "done", "failed"]
@@ -200,13 +202,10 @@ def current_analysis(session: Session, call: Call) -> tuple[Analysis, RuleSetRec
     return analysis, session.get(RuleSetRecord, analysis.rule_set_id)
 
 
-def with_agent_names(session: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``agent_name`` (None when unknown or empty) to items with an ``agent_id``: one query for the page."""
-    ids = {str(item["agent_id"]) for item in items if item.get("agent_id")}
-    names: dict[str, str] = {}
-    if ids:
-        rows = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
-        names = {agent_id: name for agent_id, name in rows}
-    for item in items:
-        item["agent_name"] = names.get(item.get("agent_id") or "") or None
-    return items
+def agent_names(session: Session, agent_ids: Iterable[str]) -> dict[str, str]:
+    """{agent id: name} of these agents, in one query; unknown agents and empty names are left out."""
+    ids = {agent_id for agent_id in agent_ids if agent_id}
+    if not ids:
+        return {}
+    rows = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
+    return {agent_id: name for agent_id, name in rows if name}

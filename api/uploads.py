@@ -6,7 +6,7 @@ Order of work (each step refuses as early as it can):
 2. the form fields (422 naming the field) and the file name's ending (415);
 3. streaming into the content-addressed store, hashing on the way (413 past ``api.max_upload_bytes``);
 4. the same recording already registered: that call is returned (200, ``created: false``);
-5. content sniffing with ``inspector.audio.probe`` (415 / 422 with the reason) and the duration cap (413);
+5. content sniffing with ``inspector.speech.audio.probe`` (415 / 422 with the reason) and the duration cap (413);
 6. registration (409 on a call id used by another recording) and queueing.
 
 A refused upload removes its blob unless a call references it: blobs are content-addressed, so the
@@ -46,9 +46,9 @@ from api.errors import ApiError, audio_error, invalid_param, validation_error
 from api.fields import CALL_ID_PATTERN, CallIdText, SingleLine, datetime_out_of_range, non_utf8
 from api.queries import Direction
 from api.state import AppState
-from inspector import jobs
-from inspector.audio import AUDIO_SUFFIXES, probe
 from inspector.errors import AudioError, SilentAudio
+from inspector.service.call_job import enqueue_calls
+from inspector.speech.audio import AUDIO_SUFFIXES, probe
 from inspector.store.blobs import BlobPin, BlobTooLarge
 from inspector.store.calls import NewCall, register_calls
 from inspector.store.schema import Call
@@ -259,7 +259,7 @@ def receive_call(state: AppState, audio: UploadFile, fields: UploadFields) -> Re
         raise
     if received.created:
         try:
-            jobs.enqueue_calls(state.db, state.queue, settings, [received.call_id])
+            enqueue_calls(state.db, state.queue, settings, [received.call_id])
         except redis.RedisError:
             # The call is registered as queued; the workers' reconciler enqueues it once Redis is back.
             log.exception("could not enqueue call %s; the reconciler will pick it up", received.call_id)

@@ -21,9 +21,10 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inspector.importers import scan  # noqa: E402
-from inspector.ingest import import_recordings  # noqa: E402
-from inspector.jobs import connect_redis, enqueue_calls, make_queue  # noqa: E402
+from inspector.intake.ingest import import_recordings  # noqa: E402
+from inspector.intake.scan import scan  # noqa: E402
+from inspector.service.call_job import enqueue_calls  # noqa: E402
+from inspector.service.queue import connect_redis, make_queue  # noqa: E402
 from inspector.settings import Settings  # noqa: E402
 from inspector.store.blobs import LocalAudioStore  # noqa: E402
 from inspector.store.db import Database  # noqa: E402

@@ -16,8 +16,8 @@ import time
 import wave
 from pathlib import Path
 
-from inspector.pipeline import SpeechPipeline
 from inspector.settings import PROJECT_ROOT, Settings
+from inspector.speech.pipeline import SpeechPipeline
 
 
 def tile(sample: Path, minutes: float, out: Path) -> None:

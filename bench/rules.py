@@ -12,10 +12,10 @@ import argparse
 import json
 import time
 
-from inspector.rules.engine import compile_ruleset, evaluate
-from inspector.rules.loader import load_ruleset
+from inspector.qa.rules.engine import compile_ruleset, evaluate
+from inspector.qa.rules.loader import load_ruleset
 from inspector.settings import PROJECT_ROOT
-from inspector.transcript import Transcript
+from inspector.speech.transcript import Transcript
 
 
 def main() -> int:

@@ -9,14 +9,14 @@
     .venv/bin/python bench/scorecard.py --db postgresql+psycopg://postgres@127.0.0.1/inspector_bench --create
 
 Generation writes real rows: one ``calls`` row and one current ``analyses`` row per call (score with
-dimensions, checks and hits built from the real rules of rules/ by ``inspector.scoring.score_call`` on
+dimensions, checks and hits built from the real rules of rules/ by ``inspector.qa.scoring.score_call`` on
 synthetic findings, so the JSON is what a worker stores), inserted in batches of 10,000 (COPY on
 PostgreSQL, executemany on SQLite). The ``agent_days`` rollup is summed in Python from the same rows,
 then checked: for a few random agents ``refresh_agent_days`` (the production path) must rebuild
 exactly the same rows. Without ``--reuse`` the database starts empty (a SQLite file is deleted, the
 PostgreSQL tables are truncated); with it, a populated database is used as it is.
 
-Then it times ``inspector.scorecards.scorecard`` for random agents and ``leaderboard`` for random teams
+Then it times ``inspector.reports.scorecards.scorecard`` for random agents and ``leaderboard`` for random teams
 over random 30-day, 90-day and whole-period ranges (each query in its own session, as an API request),
 and prints p50 / p95 / max in milliseconds, plus a few ``agents_summary`` exports of every agent.
 ``--explain`` prints the query plans of one scorecard and one leaderboard. Not a test: run it on an
@@ -42,11 +42,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
-from inspector.rules.engine import CHECK_CATEGORIES, CompiledRuleSet, Finding, checks, compile_ruleset
-from inspector.rules.loader import load_ruleset
-from inspector.scorecards import agents_summary, leaderboard, scorecard
-from inspector.scoring import score_call
-from inspector.scoring import to_dict as score_to_dict
+from inspector.qa.rules.engine import CHECK_CATEGORIES, CompiledRuleSet, Finding, checks, compile_ruleset
+from inspector.qa.rules.loader import load_ruleset
+from inspector.qa.scoring import score_call
+from inspector.qa.scoring import to_dict as score_to_dict
+from inspector.reports.agent_summary import agents_summary
+from inspector.reports.leaderboards import leaderboard
+from inspector.reports.scorecards import scorecard
 from inspector.settings import Settings
 from inspector.store import calls as store
 from inspector.store import rulesets

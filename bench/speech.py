@@ -16,9 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from inspector.audio import AUDIO_SUFFIXES, probe
-from inspector.pipeline import SpeechPipeline
 from inspector.settings import PROJECT_ROOT, Settings
+from inspector.speech.audio import AUDIO_SUFFIXES, probe
+from inspector.speech.pipeline import SpeechPipeline
 
 STAGES = ("decode_s", "vad_s", "diarize_s", "asr_s", "total_s")
 

@@ -44,13 +44,13 @@ from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 from rapidfuzz.distance import Levenshtein
 
-from inspector.audio import AUDIO_SUFFIXES, probe
-from inspector.evaluate import dropped_utterances, load_reference, phrase_report, role_attributed_cer
-from inspector.lexicon import load_vocabulary
-from inspector.pipeline import SpeechPipeline
+from inspector.qa.evaluate import dropped_utterances, load_reference, phrase_report, role_attributed_cer
 from inspector.settings import PROJECT_ROOT, AudioSettings, Settings
-from inspector.textnorm import normalize_for_cer
-from inspector.transcript import Transcript, Utterance
+from inspector.speech.audio import AUDIO_SUFFIXES, probe
+from inspector.speech.lexicon import load_vocabulary
+from inspector.speech.pipeline import SpeechPipeline
+from inspector.speech.transcript import Transcript, Utterance
+from inspector.text.normalize import normalize_for_cer
 
 BENCH = PROJECT_ROOT.parent / "shared" / "speech-bench"
 OUT = PROJECT_ROOT / "out"
@@ -333,7 +333,7 @@ def main() -> int:
     phrases = load_vocabulary(settings.rules_dir).phrases
     systems: dict[str, Callable[[Path], Result]] = {}
     if not args.no_plain:
-        from inspector.models import ensure_whisper_model
+        from inspector.speech.weights import ensure_whisper_model
 
         systems["plain faster-whisper"] = plain_system(ensure_whisper_model(settings.asr.model, settings.models_dir))
     if not args.no_default:

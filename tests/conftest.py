@@ -18,7 +18,7 @@ def samples_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def speech_pipeline():  # a SpeechPipeline; imported lazily so unit tests stay light
-    from inspector.pipeline import SpeechPipeline
+    from inspector.speech.pipeline import SpeechPipeline
 
     return SpeechPipeline(Settings())
 
@@ -26,7 +26,7 @@ def speech_pipeline():  # a SpeechPipeline; imported lazily so unit tests stay l
 @pytest.fixture(scope="session")
 def sample_transcripts(speech_pipeline, samples_dir: Path) -> dict:
     """Every sample call transcribed once by the real pipeline, by file name."""
-    from inspector.audio import AUDIO_SUFFIXES
+    from inspector.speech.audio import AUDIO_SUFFIXES
 
     return {
         path.name: speech_pipeline.transcribe(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspector.transcript import Diarization, Transcript, Utterance
+from inspector.speech.transcript import Diarization, Transcript, Utterance
 
 
 def four_turn_transcript(lines: tuple[str, ...]) -> Transcript:

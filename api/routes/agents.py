@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
@@ -12,8 +12,9 @@ from api.deps import Anyone, DbSession, State, agent_filter, check_agent
 from api.errors import ApiError, invalid_param
 from api.fields import TeamQuery
 from api.queries import parse_date
+from api.schemas.agents import AgentList, AgentOut, ScorecardOut
 from api.state import AppState
-from inspector import scorecards
+from inspector.reports import scorecards
 from inspector.store.schema import Agent
 
 router = APIRouter(tags=["坐席"])
@@ -34,20 +35,23 @@ FromQuery = Annotated[str | None, Query(alias="from", description="起始日期�
 ToQuery = Annotated[str | None, Query(alias="to", description="结束日期（含），YYYY-MM-DD；缺省为今天")]
 
 
-@router.get("/agents", summary="坐席列表（坐席只看到自己，班组长只看到本班组）")
+@router.get("/agents", response_model=AgentList, summary="坐席列表（坐席只看到自己，班组长只看到本班组）")
 def list_agents(
     principal: Anyone,
     session: DbSession,
     team: TeamQuery = None,
-) -> dict[str, list[dict[str, Any]]]:
+) -> AgentList:
     query = select(Agent).where(agent_filter(principal, Agent.id)).order_by(Agent.id)
     if team:
         query = query.where(Agent.team_id == team)
-    items = [{"agent_id": a.id, "name": a.name, "team_id": a.team_id} for a in session.scalars(query)]
-    return {"items": items}
+    return AgentList(items=[AgentOut(agent_id=a.id, name=a.name, team_id=a.team_id) for a in session.scalars(query)])
 
 
-@router.get("/agents/{agent_id}/scorecard", summary="坐席成绩单（平均分、维度、检查项达成率、趋势、常见扣分项）")
+@router.get(
+    "/agents/{agent_id}/scorecard",
+    response_model=ScorecardOut,
+    summary="坐席成绩单（平均分、维度、检查项达成率、趋势、常见扣分项）",
+)
 def get_scorecard(
     agent_id: str,
     principal: Anyone,
@@ -57,7 +61,7 @@ def get_scorecard(
     date_to: ToQuery = None,
     trend: Annotated[Literal["day", "week", "month"], Query(description="趋势粒度")] = "week",
     most_missed: Annotated[int, Query(ge=0, le=50, description="列出的常见扣分项数")] = 5,
-) -> dict[str, Any]:
+) -> ScorecardOut:
     check_agent(principal, agent_id)
     start, end = date_range(state, date_from, date_to)
     rule_names = state.active_rule_names(session)
@@ -66,4 +70,4 @@ def get_scorecard(
     )
     if card is None:
         raise ApiError(404, "agent_not_found", f"坐席 {agent_id} 不存在", agent_id=agent_id)
-    return card.to_dict()
+    return ScorecardOut.model_validate(card.to_dict())

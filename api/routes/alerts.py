@@ -7,21 +7,28 @@ team's, ``check_agent``); the delivery attempts for admin and reviewer; redelive
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Admin, DbSession, Principal, Reviewer, Staff, State, agent_filter, may_see_agent, require_roles
 from api.errors import ApiError
 from api.fields import AgentQuery, IdPath, MultiLine, PageQuery, PageSizeQuery
-from api.queries import with_agent_names
-from api.schemas import error_responses
-from api.state import AppState
-from inspector import alerts
-from inspector.errors import InspectorError
-from inspector.store.schema import AlertDelivery, AlertEvent
+from api.queries import agent_names
+from api.schemas.alerts import (
+    AlertOut,
+    AlertPage,
+    DeliveryList,
+    NamedAlertOut,
+    alert_out,
+    delivery_out,
+    named_alert,
+)
+from api.schemas.errors import error_responses
+from inspector.people import alerts
+from inspector.service import webhooks
+from inspector.store.schema import AlertEvent
 
 router = APIRouter(tags=["预警"], responses=error_responses(409))
 
@@ -35,41 +42,7 @@ class AckIn(BaseModel):
     note: Annotated[str, MultiLine] | None = Field(None, max_length=2000, description="处理说明")
 
 
-def alert_out(state: AppState, alert: AlertEvent) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "call_id": alert.call_id,
-        "agent_id": alert.agent_id,
-        "level": alert.level,
-        "reasons": list(alert.reasons or []),
-        "status": alert.status,
-        "created_at": state.local_iso(alert.created_at),
-        "handled_by": alert.handled_by,
-        "handled_at": state.local_iso(alert.handled_at),
-        "note": alert.note,
-        "delivery": alert.delivery,
-    }
-
-
-def delivery_out(state: AppState, attempt: AlertDelivery) -> dict[str, Any]:
-    return {
-        "attempt": attempt.attempt,
-        "at": state.local_iso(attempt.at),
-        "url": attempt.url,
-        "status_code": attempt.status_code,
-        "ok": attempt.ok,
-        "error": attempt.error,
-        "duration_ms": attempt.duration_ms,
-    }
-
-
-def alert_error(err: InspectorError) -> ApiError:
-    if isinstance(err, alerts.AlertNotFound):
-        return ApiError(404, err.code, err.message)
-    return ApiError(409, err.code, err.message)
-
-
-@router.get("/alerts", summary="预警队列（筛选、分页，最新在前）")
+@router.get("/alerts", response_model=AlertPage, summary="预警队列（筛选、分页，最新在前）")
 def list_alerts(
     principal: Staff,
     state: State,
@@ -79,7 +52,7 @@ def list_alerts(
     agent_id: AgentQuery = None,
     page: PageQuery = 1,
     page_size: PageSizeQuery = None,
-) -> dict[str, Any]:
+) -> AlertPage:
     size = page_size or state.settings.api.page_size
     found = alerts.list_alerts(
         session,
@@ -90,46 +63,43 @@ def list_alerts(
         offset=(page - 1) * size,
         limit=size,
     )
-    items = with_agent_names(session, [alert_out(state, a) for a in found.items])
-    return {"items": items, "total": found.total, "page": page, "page_size": size}
+    names = agent_names(session, [a.agent_id for a in found.items])
+    items = [named_alert(alert_out(state, a), names.get(a.agent_id)) for a in found.items]
+    return AlertPage(items=items, total=found.total, page=page, page_size=size)
 
 
-@router.post("/alerts/{alert_id}/ack", summary="确认处理预警")
+@router.post("/alerts/{alert_id}/ack", response_model=NamedAlertOut, summary="确认处理预警")
 def acknowledge_alert(
     alert_id: IdPath,
     principal: Handler,
     state: State,
     session: DbSession,
     body: Annotated[AckIn | None, Body()] = None,
-) -> dict[str, Any]:
-    try:
-        if not may_see_agent(principal, alerts.get_alert(session, alert_id).agent_id):
-            # Not check_agent: its body names the agent, which the caller may not know (nor learn).
-            raise ApiError(403, "forbidden", "班组长只能处理本班组坐席的预警")
-        alert = alerts.acknowledge(session, principal.actor, principal.role, alert_id, body.note if body else None)
-    except (alerts.AlertNotFound, alerts.AlertStateError) as err:
-        raise alert_error(err) from None
-    return with_agent_names(session, [alert_out(state, alert)])[0]
+) -> NamedAlertOut:
+    if not may_see_agent(principal, alerts.get_alert(session, alert_id).agent_id):
+        # Not check_agent: its body names the agent, which the caller may not know (nor learn).
+        raise ApiError(403, "forbidden", "班组长只能处理本班组坐席的预警")
+    alert = alerts.acknowledge(session, principal.actor, principal.role, alert_id, body.note if body else None)
+    return named_alert(alert_out(state, alert), agent_names(session, [alert.agent_id]).get(alert.agent_id))
 
 
-@router.get("/alerts/{alert_id}/deliveries", summary="预警推送记录（每次尝试）")
-def list_deliveries(alert_id: IdPath, _: Reviewer, state: State, session: DbSession) -> dict[str, Any]:
-    try:
-        alert = alerts.get_alert(session, alert_id)
-        attempts = alerts.deliveries(session, alert_id)
-    except alerts.AlertNotFound as err:
-        raise alert_error(err) from None
-    return {"alert_id": alert_id, "delivery": alert.delivery, "items": [delivery_out(state, d) for d in attempts]}
+@router.get("/alerts/{alert_id}/deliveries", response_model=DeliveryList, summary="预警推送记录（每次尝试）")
+def list_deliveries(alert_id: IdPath, _: Reviewer, state: State, session: DbSession) -> DeliveryList:
+    alert = alerts.get_alert(session, alert_id)
+    attempts = alerts.deliveries(session, alert_id)
+    return DeliveryList(alert_id=alert_id, delivery=alert.delivery, items=[delivery_out(state, d) for d in attempts])
 
 
-@router.post("/alerts/{alert_id}/redeliver", status_code=202, summary="重新推送预警到 Webhook")
-def redeliver_alert(alert_id: IdPath, principal: Admin, state: State) -> JSONResponse:
+@router.post(
+    "/alerts/{alert_id}/redeliver",
+    status_code=202,
+    response_model=AlertOut,
+    summary="重新推送预警到 Webhook",
+)
+def redeliver_alert(alert_id: IdPath, principal: Admin, state: State) -> AlertOut:
     # Its own transaction, committed before the job is queued, so the worker sees the alert pending.
-    try:
-        with state.db.session() as session:
-            alert = alerts.redeliver(session, state.settings.alerts, principal.actor, principal.role, alert_id)
-            body = alert_out(state, alert)
-    except (alerts.AlertNotFound, alerts.AlertStateError) as err:
-        raise alert_error(err) from None
-    alerts.enqueue_delivery(state.queue, state.settings.alerts, alert_id)
-    return JSONResponse(body, status_code=202)
+    with state.db.session() as session:
+        alert = alerts.redeliver(session, state.settings.alerts, principal.actor, principal.role, alert_id)
+        body = alert_out(state, alert)
+    webhooks.enqueue_delivery(state.queue, state.settings.alerts, alert_id)
+    return body

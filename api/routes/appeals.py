@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -31,11 +31,12 @@ from api.deps import (
     visible_call,
 )
 from api.fields import AgentQuery, HitIndexPath, IdPath, PageQuery, PageSizeQuery
-from api.queries import with_agent_names
-from api.routes.reviews import RequiredText, domain_errors, shows_people
-from api.schemas import error_responses
+from api.queries import agent_names
+from api.routes.reviews import RequiredText, shows_people
+from api.schemas.appeals import AppealOut, AppealPage, appeal_out
+from api.schemas.errors import error_responses
 from api.state import AppState
-from inspector import review as rv
+from inspector.people import appeals
 from inspector.store.schema import Appeal
 
 router = APIRouter(tags=["申诉"], responses=error_responses(409))
@@ -54,43 +55,26 @@ class ResolveIn(BaseModel):
     resolution: RequiredText = Field(description="处理意见")
 
 
-def appeal_json(state: AppState, appeal: Appeal, hit: dict[str, Any], rule_name: str, people: bool) -> dict[str, Any]:
-    return {
-        "id": appeal.id,
-        "call_id": appeal.call_id,
-        "agent_id": appeal.agent_id,
-        "hit_index": appeal.hit_index,
-        "rule_id": appeal.rule_id,
-        "rule_name": rule_name,
-        "text": hit.get("text"),
-        "points": hit.get("points"),
-        "comment": appeal.comment,
-        "status": appeal.status,
-        "created_at": state.local_iso(appeal.created_at),
-        "resolver": appeal.resolver if people else None,
-        "resolved_at": state.local_iso(appeal.resolved_at),
-        "resolution": appeal.resolution,
-    }
-
-
-def _one(state: AppState, session: Session, appeal: Appeal, people: bool) -> dict[str, Any]:
-    rows, _ = rv.list_appeals(session, appeal_id=appeal.id)
+def _one(state: AppState, session: Session, appeal: Appeal, people: bool) -> AppealOut:
+    rows, _ = appeals.list_appeals(session, appeal_id=appeal.id)
     row = rows[0]
-    return with_agent_names(session, [appeal_json(state, row.appeal, row.hit, row.rule_name, people)])[0]
+    name = agent_names(session, [row.appeal.agent_id]).get(row.appeal.agent_id)
+    return appeal_out(state, row.appeal, row.hit, row.rule_name, people, name)
 
 
-@router.post("/calls/{call_id}/hits/{index}/appeal", status_code=201, summary="坐席对扣分项提出申诉")
+@router.post(
+    "/calls/{call_id}/hits/{index}/appeal", status_code=201, response_model=AppealOut, summary="坐席对扣分项提出申诉"
+)
 def create_appeal(
     call_id: str, index: HitIndexPath, body: AppealIn, principal: Appellant, state: State, session: DbSession
-) -> dict[str, Any]:
+) -> AppealOut:
     call = visible_call(session, principal, call_id)
-    with domain_errors():
-        appeal = rv.create_appeal(session, principal.actor, principal.role, principal.agent_id or "", call, index,
-                                  body.comment)  # fmt: skip
+    appeal = appeals.create_appeal(session, principal.actor, principal.role, principal.agent_id or "", call, index,
+                                   body.comment)  # fmt: skip
     return _one(state, session, appeal, people=False)
 
 
-@router.get("/appeals", summary="申诉列表（坐席只能看到自己的申诉）")
+@router.get("/appeals", response_model=AppealPage, summary="申诉列表（坐席只能看到自己的申诉）")
 def list_appeals(
     principal: Anyone,
     state: State,
@@ -99,21 +83,23 @@ def list_appeals(
     agent_id: AgentQuery = None,
     page: PageQuery = 1,
     page_size: PageSizeQuery = None,
-) -> dict[str, Any]:
+) -> AppealPage:
     if agent_id:
         check_agent(principal, agent_id)
     size = page_size or state.settings.api.page_size
-    rows, total = rv.list_appeals(session, status=status, agent_id=agent_id or None, offset=(page - 1) * size,
-                                  limit=size, visible=agent_filter(principal, Appeal.agent_id))  # fmt: skip
+    rows, total = appeals.list_appeals(session, status=status, agent_id=agent_id or None, offset=(page - 1) * size,
+                                       limit=size, visible=agent_filter(principal, Appeal.agent_id))  # fmt: skip
     people = shows_people(principal)
-    items = with_agent_names(session, [appeal_json(state, row.appeal, row.hit, row.rule_name, people) for row in rows])
-    return {"items": items, "total": total, "page": page, "page_size": size}
+    names = agent_names(session, [row.appeal.agent_id for row in rows])
+    items = [appeal_out(state, row.appeal, row.hit, row.rule_name, people, names.get(row.appeal.agent_id))
+             for row in rows]  # fmt: skip
+    return AppealPage(items=items, total=total, page=page, page_size=size)
 
 
-@router.post("/appeals/{appeal_id}/resolve", summary="处理申诉（成立则撤销扣分并进入复核队列）")
-def resolve(
-    appeal_id: IdPath, body: ResolveIn, principal: Reviewer, state: State, session: DbSession
-) -> dict[str, Any]:
-    with domain_errors():
-        appeal = rv.resolve_appeal(session, principal.actor, principal.role, appeal_id, body.decision, body.resolution)
+@router.post(
+    "/appeals/{appeal_id}/resolve", response_model=AppealOut, summary="处理申诉（成立则撤销扣分并进入复核队列）"
+)
+def resolve(appeal_id: IdPath, body: ResolveIn, principal: Reviewer, state: State, session: DbSession) -> AppealOut:
+    appeal = appeals.resolve_appeal(session, principal.actor, principal.role, appeal_id, body.decision,
+                                    body.resolution)  # fmt: skip
     return _one(state, session, appeal, people=True)

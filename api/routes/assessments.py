@@ -1,11 +1,11 @@
 """Monthly assessment (月度考核): per agent, calls, average, competency scores, coaching done and a grade
-(thresholds in ``inspector.training``); as JSON and as Excel. Staff only (admin, reviewer, trainer,
+(thresholds in ``inspector.people.assessment``); as JSON and as Excel. Staff only (admin, reviewer, trainer,
 team lead); a team lead gets its own team (``deps.team_scope``), another team is 403 (``deps.check_team``)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from api.deps import DbSession, Principal, Staff, State, check_team, team_scope
 from api.fields import SingleLine, TeamQuery
-from api.routes.coaching import catalog, training_error
+from api.routes.coaching import catalog
 from api.routes.exports import file_responses, table_response
+from api.schemas.training import AssessmentOut, AssessmentRowOut
 from api.state import AppState
-from inspector import training
+from inspector.people import assessment
 
 router = APIRouter(tags=["考核"])
 
@@ -27,7 +28,7 @@ MonthQuery = Annotated[
 
 def _assessment(
     principal: Principal, state: AppState, session: Session, month: str | None, team: str | None
-) -> tuple[str, str | None, list[training.AssessmentRow]]:
+) -> tuple[str, str | None, list[assessment.AssessmentRow]]:
     team = team or None
     if team is not None:
         check_team(principal, team)
@@ -35,26 +36,29 @@ def _assessment(
         team = team_scope(principal)
     today: date = state.today()
     month = month or f"{today.year:04d}-{today.month:02d}"
-    try:
-        rows = training.monthly_assessment(session, catalog(state), month, team, tz=state.tz)
-    except training.TrainingError as err:
-        raise training_error(err) from None
+    rows = assessment.monthly_assessment(session, catalog(state), month, team, tz=state.tz)
     return month, team, rows
 
 
-@router.get("/assessments", summary="月度考核（平均分、能力项得分、完成辅导数、考核等级）")
+@router.get(
+    "/assessments", response_model=AssessmentOut, summary="月度考核（平均分、能力项得分、完成辅导数、考核等级）"
+)
 def get_assessments(
     principal: Staff, state: State, session: DbSession, month: MonthQuery = None, team: TeamQuery = None
-) -> dict[str, Any]:
+) -> AssessmentOut:
     month, team, rows = _assessment(principal, state, session, month, team)
-    return {"month": month, "team": team, "items": [row.to_dict() for row in rows]}
+    return AssessmentOut(month=month, team=team, items=[AssessmentRowOut(**row.to_dict()) for row in rows])
 
 
-@router.get("/exports/assessments.xlsx", summary="导出月度考核（Excel）", response_class=Response,
-            responses=file_responses("xlsx"))
+@router.get(
+    "/exports/assessments.xlsx",
+    summary="导出月度考核（Excel）",
+    response_class=Response,
+    responses=file_responses("xlsx"),
+)
 def export_assessments(
     principal: Staff, state: State, session: DbSession, month: MonthQuery = None, team: TeamQuery = None
 ) -> Response:
     month, _team, rows = _assessment(principal, state, session, month, team)
-    frame = training.assessment_frame(rows, catalog(state))
+    frame = assessment.assessment_frame(rows, catalog(state))
     return table_response(frame, "xlsx", f"assessment-{month}", "月度考核")

@@ -42,10 +42,11 @@ from api.deps import (
 from api.errors import ApiError
 from api.fields import SingleLine
 from api.limits import LoginGuard
-from api.schemas import error_responses
+from api.schemas.errors import error_responses
 from api.state import AppState
 from inspector.store.schema import User
 from inspector.store.users import authenticate, create_session, end_session, normalize_username, session_user
+from inspector.vocab import UserRole
 
 log = logging.getLogger("api")
 
@@ -69,7 +70,7 @@ class LoginIn(BaseModel):
 class UserOut(BaseModel):
     username: str | None
     display_name: str
-    role: str
+    role: UserRole
     agent_id: str | None
     team_id: str | None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,12 +24,22 @@ from api.errors import ApiError
 from api.fields import PageQuery, PageSizeQuery
 from api.queries import CallFilterParams, agent_of, call_filter_params, count_calls, current_analysis, list_calls
 from api.ranges import file_response
-from api.schemas import CallCreated, CallDetail, CallPage, RetryResult, call_detail, call_summary, error_responses
-from inspector import jobs
+from api.schemas.calls import (
+    CallCreated,
+    CallDetail,
+    CallPage,
+    RetryResult,
+    TranscriptOut,
+    call_detail,
+    call_summary,
+)
+from api.schemas.errors import error_responses
+from inspector.service.call_job import retry_calls
 from inspector.store.calls import load_transcript
-from inspector.store.schema import CallStatus
+from inspector.vocab import CallStatus
 
 router = APIRouter(tags=["通话"], responses=error_responses(409))
+BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
 @router.post(
@@ -47,7 +57,7 @@ async def upload_call(request: Request, _: Admin, state: State) -> JSONResponse:
         audio, fields = uploads.parse_form(form, state.tz)
         received = await run_in_threadpool(uploads.receive_call, state, audio, fields)
     body = CallCreated(call_id=received.call_id, status=received.status, created=received.created)
-    return JSONResponse(body.model_dump(), status_code=202 if received.created else 200)
+    return JSONResponse(body.model_dump(mode="json"), status_code=202 if received.created else 200)
 
 
 @router.get("/calls", response_model=CallPage, summary="通话列表（筛选、分页，按开始时间倒序）")
@@ -73,7 +83,7 @@ def list_call_page(
 
 @router.post("/calls/retry", response_model=RetryResult, summary="重试所有失败的通话")
 def retry_all(_: Reviewer, state: State) -> RetryResult:
-    requeued = jobs.retry_calls(state.db, state.queue, state.settings, None)
+    requeued = retry_calls(state.db, state.queue, state.settings, None)
     return RetryResult(requeued=requeued, count=len(requeued))
 
 
@@ -89,13 +99,17 @@ def get_call(call_id: str, principal: Anyone, state: State, session: DbSession) 
     return call_detail(state, call, name, team, sees_full_caller(principal), current_analysis(session, call))
 
 
-@router.get("/calls/{call_id}/transcript", summary="通话转写（逐句，含角色与时间；words=true 时含逐词时间）")
+@router.get(
+    "/calls/{call_id}/transcript",
+    response_model=TranscriptOut,
+    summary="通话转写（逐句，含角色与时间；words=true 时含逐词时间）",
+)
 def get_transcript(
     call_id: str,
     principal: Anyone,
     session: DbSession,
     words: Annotated[bool, Query(description="是否返回逐词时间")] = False,
-) -> dict[str, Any]:
+) -> TranscriptOut:
     call = visible_call(session, principal, call_id)
     transcript = load_transcript(session, call.id)
     if transcript is None:
@@ -103,15 +117,18 @@ def get_transcript(
                        call_id=call_id, status=call.status)  # fmt: skip
     data = transcript.to_dict(words=words)
     data["file"] = call.audio_name  # not the worker's path
-    return {"call_id": call.id, **data}
+    return TranscriptOut.model_validate({"call_id": call.id, **data})
 
 
 @router.get(
     "/calls/{call_id}/audio",
     summary="通话录音（支持 HTTP Range，可直接用于播放器）",
     response_class=Response,
-    responses={200: {"content": {"audio/*": {"schema": {"type": "string", "format": "binary"}}}},
-               206: {"description": "部分内容（Range）"}, **error_responses(416)},
+    responses={
+        200: {"description": "录音文件（媒体类型取决于录音格式）", "content": {"audio/*": BINARY}},
+        206: {"description": "部分内容（Range）", "content": {"audio/*": BINARY}},
+        **error_responses(416),
+    },
 )
 def get_audio(
     call_id: str,
@@ -137,5 +154,5 @@ def retry_one(call_id: str, principal: Reviewer, state: State) -> RetryResult:
     if status != CallStatus.FAILED.value:
         raise ApiError(409, "not_failed", f"只能重试失败的通话，通话 {call_id} 当前状态为 {status}",
                        call_id=call_id, status=status)  # fmt: skip
-    requeued = jobs.retry_calls(state.db, state.queue, state.settings, [call_id])
+    requeued = retry_calls(state.db, state.queue, state.settings, [call_id])
     return RetryResult(requeued=requeued, count=len(requeued))

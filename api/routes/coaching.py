@@ -16,7 +16,7 @@ Who may do what (from ``api.deps``; team leads see and act on their own team's a
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
@@ -34,12 +34,26 @@ from api.deps import (
     check_agent,
     require_roles,
 )
-from api.errors import ApiError
 from api.fields import AgentQuery, IdPath, MultiLine, SingleLine
 from api.routes.agents import FromQuery, ToQuery, date_range
-from api.schemas import error_responses
+from api.schemas.errors import error_responses
+from api.schemas.training import (
+    AgentCompetencies,
+    AssignmentList,
+    AssignmentOut,
+    CompetencyList,
+    CompetencyOut,
+    CompetencyScoreOut,
+    CourseList,
+    CourseOut,
+    EffectOut,
+)
 from api.state import AppState
-from inspector import training
+from inspector.people import coaching
+from inspector.people.catalog import TrainingCatalog, catalog_for
+from inspector.people.competency import agent_competencies
+from inspector.people.effect import coaching_effect
+from inspector.people.errors import TrainingNotFound
 from inspector.store.schema import Agent, CoachingAssignment
 
 router = APIRouter(tags=["培训辅导"], responses=error_responses(409))
@@ -56,7 +70,7 @@ class CoachingIn(BaseModel):
     competency: Annotated[str, SingleLine] = Field(min_length=1, max_length=64, description="能力项 id")
     course_id: Annotated[str, SingleLine] | None = Field(None, max_length=64, description="课程 id")
     evidence: list[Annotated[str, Field(max_length=128), SingleLine]] = Field(
-        default_factory=list, description=f"证据通话（最多 {training.MAX_EVIDENCE_CALLS} 个）"
+        default_factory=list, description=f"证据通话（最多 {coaching.MAX_EVIDENCE_CALLS} 个）"
     )
     due_date: date | None = Field(None, description="截止日期 YYYY-MM-DD")
     note: Annotated[str, MultiLine] | None = Field(None, max_length=2000, description="辅导说明")
@@ -72,144 +86,129 @@ class NoteIn(BaseModel):
 OptionalNote = Annotated[NoteIn | None, Body()]
 
 
-def catalog(state: AppState) -> training.TrainingCatalog:
-    return training.catalog_for(state.settings.rules_dir)
-
-
-def training_error(err: training.TrainingError) -> ApiError:
-    if isinstance(err, training.TrainingNotFound):
-        return ApiError(404, err.code, err.message)
-    if isinstance(err, training.CoachingStateError):
-        return ApiError(409, err.code, err.message)
-    return ApiError(422, err.code, err.message, field=err.field)
+def catalog(state: AppState) -> TrainingCatalog:
+    return catalog_for(state.settings.rules_dir)
 
 
 def assignment_out(
-    state: AppState, session: Session, cat: training.TrainingCatalog, assignment: CoachingAssignment
-) -> dict[str, Any]:
+    state: AppState, session: Session, cat: TrainingCatalog, assignment: CoachingAssignment
+) -> AssignmentOut:
     competency = cat.competency(assignment.competency)
     course = cat.course(assignment.course_id) if assignment.course_id else None
     agent_name = session.scalar(select(Agent.name).where(Agent.id == assignment.agent_id))
-    effect = training.coaching_effect(session, assignment, state.settings.training.effect_calls)
-    return {
-        "id": assignment.id,
-        "agent_id": assignment.agent_id,
-        "agent_name": agent_name or "",
-        "competency": assignment.competency,
-        "competency_name": competency.name if competency else assignment.competency,
-        "course_id": assignment.course_id,
-        "course_name": course.name if course else None,
-        "evidence": list(assignment.evidence or []),
-        "due_date": assignment.due_date.isoformat() if assignment.due_date else None,
-        "status": assignment.status,
-        "trainer": assignment.trainer,
-        "note": assignment.note,
-        "created_at": state.local_iso(assignment.created_at),
-        "done_at": state.local_iso(assignment.done_at),
-        "overdue": training.is_overdue(assignment, state.today()),
-        "effect": effect.to_dict(),
-    }
+    effect = coaching_effect(session, assignment, state.settings.training.effect_calls)
+    return AssignmentOut(
+        id=assignment.id,
+        agent_id=assignment.agent_id,
+        agent_name=agent_name or "",
+        competency=assignment.competency,
+        competency_name=competency.name if competency else assignment.competency,
+        course_id=assignment.course_id,
+        course_name=course.name if course else None,
+        evidence=list(assignment.evidence or []),
+        due_date=assignment.due_date.isoformat() if assignment.due_date else None,
+        status=assignment.status,
+        trainer=assignment.trainer,
+        note=assignment.note,
+        created_at=state.local_iso(assignment.created_at),
+        done_at=state.local_iso(assignment.done_at),
+        overdue=coaching.is_overdue(assignment, state.today()),
+        effect=EffectOut(**effect.to_dict()),
+    )
 
 
-@router.get("/competencies", summary="能力模型（能力项及其对应的维度与规则）")
-def list_competencies(_: Anyone, state: State) -> dict[str, Any]:
-    return {
-        "competencies": [
-            {"id": c.id, "name": c.name, "description": c.description, "dimensions": dict(c.dimensions),
-             "rules": list(c.rules)}
+@router.get("/competencies", response_model=CompetencyList, summary="能力模型（能力项及其对应的维度与规则）")
+def list_competencies(_: Anyone, state: State) -> CompetencyList:
+    return CompetencyList(
+        competencies=[
+            CompetencyOut(id=c.id, name=c.name, description=c.description, dimensions=dict(c.dimensions),
+                          rules=list(c.rules))
             for c in catalog(state).competencies
         ]
-    }  # fmt: skip
+    )  # fmt: skip
 
 
-@router.get("/courses", summary="培训课程目录")
-def list_courses(_: Anyone, state: State) -> dict[str, Any]:
-    return {
-        "courses": [
-            {"id": c.id, "name": c.name, "duration_min": c.duration_min, "competencies": list(c.competencies),
-             "rules": list(c.rules), "description": c.description}
+@router.get("/courses", response_model=CourseList, summary="培训课程目录")
+def list_courses(_: Anyone, state: State) -> CourseList:
+    return CourseList(
+        courses=[
+            CourseOut(id=c.id, name=c.name, duration_min=c.duration_min, competencies=list(c.competencies),
+                      rules=list(c.rules), description=c.description)
             for c in catalog(state).courses
         ]
-    }  # fmt: skip
+    )  # fmt: skip
 
 
-@router.get("/agents/{agent_id}/competencies", summary="坐席能力评估（薄弱项、证据通话、推荐课程）")
+@router.get(
+    "/agents/{agent_id}/competencies",
+    response_model=AgentCompetencies,
+    summary="坐席能力评估（薄弱项、证据通话、推荐课程）",
+)
 def get_agent_competencies(
     agent_id: str, principal: Anyone, state: State, session: DbSession, date_from: FromQuery = None,
     date_to: ToQuery = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> AgentCompetencies:  # fmt: skip
     check_agent(principal, agent_id)
     start, end = date_range(state, date_from, date_to)
-    try:
-        scores = training.agent_competencies(session, catalog(state), agent_id, start, end)
-    except training.TrainingError as err:
-        raise training_error(err) from None
-    return {
-        "agent_id": agent_id,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "items": [
+    scores = agent_competencies(session, catalog(state), agent_id, start, end)
+    items = [
+        CompetencyScoreOut.model_validate(
             {"id": s.id, "name": s.name, "score": s.score, "weak": s.weak,
              "suggested_courses": [c.to_dict() for c in s.suggested_courses],
              "evidence_calls": list(s.evidence_calls), "evidence_rules": [r.to_dict() for r in s.evidence_rules]}
-            for s in scores
-        ],
-    }  # fmt: skip
+        )
+        for s in scores
+    ]  # fmt: skip
+    return AgentCompetencies.model_validate(
+        {"agent_id": agent_id, "from": start.isoformat(), "to": end.isoformat(), "items": items}
+    )
 
 
-@router.post("/coaching", status_code=201, summary="布置辅导任务")
-def create_coaching(body: CoachingIn, principal: Coach, state: State, session: DbSession) -> dict[str, Any]:
+@router.post("/coaching", status_code=201, response_model=AssignmentOut, summary="布置辅导任务")
+def create_coaching(body: CoachingIn, principal: Coach, state: State, session: DbSession) -> AssignmentOut:
     check_agent(principal, body.agent_id)
     cat = catalog(state)
-    try:
-        assignment = training.assign(
-            session, cat, principal.actor, principal.role, body.agent_id, body.competency, body.course_id,
-            body.evidence, body.due_date, body.note, body.dimension,
-        )  # fmt: skip
-    except training.TrainingError as err:
-        raise training_error(err) from None
+    assignment = coaching.assign(
+        session, cat, principal.actor, principal.role, body.agent_id, body.competency, body.course_id,
+        body.evidence, body.due_date, body.note, body.dimension,
+    )  # fmt: skip
     return assignment_out(state, session, cat, assignment)
 
 
-@router.get("/coaching", summary="辅导任务列表（坐席只能看到自己的）")
+@router.get("/coaching", response_model=AssignmentList, summary="辅导任务列表（坐席只能看到自己的）")
 def list_coaching(
     principal: Anyone,
     state: State,
     session: DbSession,
     agent_id: AgentQuery = None,
     status: Annotated[StatusName | None, Query(description="状态")] = None,
-) -> dict[str, Any]:
+) -> AssignmentList:
     if agent_id:
         check_agent(principal, agent_id)
     visible = agent_filter(principal, CoachingAssignment.agent_id)
-    items = training.list_assignments(session, agent_id=agent_id or None, status=status, visible=visible)
+    items = coaching.list_assignments(session, agent_id=agent_id or None, status=status, visible=visible)
     cat = catalog(state)
-    return {"items": [assignment_out(state, session, cat, a) for a in items]}
+    return AssignmentList(items=[assignment_out(state, session, cat, a) for a in items])
 
 
-@router.post("/coaching/{assignment_id}/done", summary="完成辅导任务（本人或培训师）")
+@router.post("/coaching/{assignment_id}/done", response_model=AssignmentOut, summary="完成辅导任务（本人或培训师）")
 def complete_coaching(
     assignment_id: IdPath, principal: Completer, state: State, session: DbSession, body: OptionalNote = None
-) -> dict[str, Any]:
+) -> AssignmentOut:
     scope = agent_scope(principal)
-    try:
-        assignment = training.get_assignment(session, assignment_id)
-        if scope is not None and assignment.agent_id != scope:  # another agent's: as if it did not exist
-            raise training.TrainingNotFound(f"辅导任务 {assignment_id} 不存在", "coaching_not_found")
-        note = body.note if body is not None else None
-        assignment = training.mark_done(session, principal.actor, principal.role, assignment_id, note)
-    except training.TrainingError as err:
-        raise training_error(err) from None
+    assignment = coaching.get_assignment(session, assignment_id)
+    if scope is not None and assignment.agent_id != scope:
+        # Another agent's assignment: 404 as if it did not exist (not 403, which would confirm it does).
+        raise TrainingNotFound(f"辅导任务 {assignment_id} 不存在", "coaching_not_found")
+    note = body.note if body is not None else None
+    assignment = coaching.mark_done(session, principal.actor, principal.role, assignment_id, note)
     return assignment_out(state, session, catalog(state), assignment)
 
 
-@router.post("/coaching/{assignment_id}/cancel", summary="取消辅导任务")
+@router.post("/coaching/{assignment_id}/cancel", response_model=AssignmentOut, summary="取消辅导任务")
 def cancel_coaching(
     assignment_id: IdPath, principal: Closer, state: State, session: DbSession, body: OptionalNote = None
-) -> dict[str, Any]:
-    try:
-        note = body.note if body is not None else None
-        assignment = training.cancel(session, principal.actor, principal.role, assignment_id, note)
-    except training.TrainingError as err:
-        raise training_error(err) from None
+) -> AssignmentOut:
+    note = body.note if body is not None else None
+    assignment = coaching.cancel(session, principal.actor, principal.role, assignment_id, note)
     return assignment_out(state, session, catalog(state), assignment)

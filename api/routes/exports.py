@@ -26,9 +26,9 @@ from api.errors import ApiError
 from api.fields import TeamQuery
 from api.queries import CallFilterParams, call_filter_params, count_calls, list_calls
 from api.routes.agents import FromQuery, ToQuery, date_range
-from api.schemas import call_summary
-from inspector import scorecards
-from inspector.scoring import ALERT_NAMES_ZH
+from api.schemas.calls import call_summary
+from inspector.qa.scoring import ALERT_NAMES_ZH
+from inspector.reports import agent_summary
 
 router = APIRouter(tags=["导出"])
 
@@ -101,7 +101,8 @@ def _calls_export(
             422, "export_too_large", f"导出超过 {MAX_EXPORT_ROWS} 条，请缩小筛选范围", limit_rows=MAX_EXPORT_ROWS
         )
     full = sees_full_caller(principal)
-    rows = [call_summary(state, c, name, team, full).model_dump() for c, name, team in list_calls(session, f)]
+    summaries = (call_summary(state, c, name, team, full) for c, name, team in list_calls(session, f))
+    rows = [summary.model_dump(mode="json") for summary in summaries]
     frame = pd.DataFrame(rows, columns=list(CALL_COLUMNS_ZH))
     frame["status"] = frame["status"].map(lambda s: STATUS_ZH.get(s, s))
     frame["direction"] = frame["direction"].map(lambda d: DIRECTION_ZH.get(d, d) if d else "")
@@ -118,7 +119,7 @@ def _scorecards_export(
     if team is not None:
         check_team(principal, team)
     start, end = date_range(state, date_from, date_to)
-    frame = scorecards.agents_summary(session, start, end, team_id=team or None)
+    frame = agent_summary.agents_summary(session, start, end, team_id=team or None)
     return table_response(frame, fmt, "scorecards", "坐席汇总")
 
 

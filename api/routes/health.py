@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from api.deps import Anyone, State
-from api.schemas import HealthOut
+from api.schemas.health import HealthOut
 
 log = logging.getLogger("api")
 

@@ -6,56 +6,44 @@ trainers and team leads read (a call's review page, rule precision) but cannot c
 agent reads the review page of their own call only (others' calls are 404). Agents see the findings,
 verdicts and appeals, but not who made them: the audit list is empty and reviewer names are null.
 
-The POST routes on a call answer with the call's review page as ``GET /calls/{call_id}/review`` does.
-Domain errors (``inspector.review.ReviewError``) become 404 (unknown review/appeal/hit), 409 (a call not
-analyzed yet, an appeal or review already handled, a duplicate appeal) or 422 (invalid input).
+The POST routes on a call answer with the call's review page as ``GET /calls/{call_id}/review`` does
+(``api.schemas.reviews``). Domain errors (``inspector.people.errors.ReviewError``) propagate to the one
+mapping in ``api.errors``: 404 (unknown review/appeal/hit), 409 (a call not analyzed yet, an appeal or review
+already handled, a duplicate appeal) or 422 (invalid input).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from api.deps import Anyone, DbSession, Principal, Reviewer, Staff, State, agent_scope, visible_call
-from api.errors import ApiError, invalid_param
+from api.errors import invalid_param
 from api.fields import AgentQuery, HitIndexPath, IdPath, MultiLine, PageQuery, PageSizeQuery, SingleLine
-from api.queries import parse_date, with_agent_names
-from api.schemas import error_responses
+from api.queries import agent_names, parse_date
+from api.schemas.common import AuditEntryOut, AuditList
+from api.schemas.errors import error_responses
+from api.schemas.reviews import (
+    CallReviewOut,
+    NamedReviewOut,
+    PrecisionList,
+    PrecisionOut,
+    ReviewPage,
+    SampleResult,
+    call_review_out,
+    named,
+    review_out,
+)
 from api.state import AppState
-from inspector import review as rv
+from inspector.people import precision, reading, review_queue, verdicts
 from inspector.store import audit
-from inspector.store.calls import effective_score
-from inspector.store.schema import AddedFinding, Analysis, Call, Review
+from inspector.store.schema import Analysis, Call
 
 router = APIRouter(tags=["复核"], responses=error_responses(409))
-
-_ERROR_STATUS: tuple[tuple[type[rv.ReviewError], int], ...] = (
-    (rv.ReviewNotFound, 404),
-    (rv.AppealNotFound, 404),
-    (rv.HitNotFound, 404),
-    (rv.NotAnalyzed, 409),
-    (rv.DuplicateAppeal, 409),
-    (rv.AppealResolved, 409),
-    (rv.ReviewDone, 409),
-    (rv.AppealNotAllowed, 422),
-    (rv.InvalidReviewInput, 422),
-)
-
-
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Turn the review errors a user can cause into API errors (404 / 409 / 422)."""
-    try:
-        yield
-    except rv.ReviewError as err:
-        status = next((code for kind, code in _ERROR_STATUS if isinstance(err, kind)), 400)
-        raise ApiError(status, err.code, err.message) from None
 
 
 def shows_people(principal: Principal) -> bool:
@@ -94,84 +82,14 @@ class ScoreIn(BaseModel):
     reason: RequiredText = Field(description="调整原因（必填）")
 
 
-# --- JSON shapes ---------------------------------------------------------------------------------
-
-
-def review_json(state: AppState, review: Review, call: Call, analysis: Analysis, people: bool) -> dict[str, Any]:
-    return {
-        "id": review.id,
-        "call_id": call.id,
-        "agent_id": call.agent_id,
-        "reason": review.reason,
-        "status": review.status,
-        "score": effective_score(analysis),
-        "machine_score": analysis.total,
-        "alert": analysis.alert,
-        "started_at": state.local_iso(call.started_at),
-        "created_at": state.local_iso(review.created_at),
-        "reviewer": review.reviewer if people else None,
-        "completed_at": state.local_iso(review.completed_at),
-        "comment": review.comment,
-    }
-
-
-def _finding_json(state: AppState, added: AddedFinding, people: bool) -> dict[str, Any]:
-    return {
-        "id": added.id,
-        "description": added.description,
-        "points": added.points,
-        "dimension": added.dimension,
-        "rule_id": added.rule_id,
-        "start": added.start,
-        "end": added.end,
-        "reviewer": added.reviewer if people else None,
-        "at": state.local_iso(added.at),
-    }
-
-
-def _hit_json(hit: rv.ReviewedHit, people: bool) -> dict[str, Any]:
-    h, verdict, appeal = hit.hit, hit.verdict, hit.appeal
-    return {
-        "index": hit.index,
-        "rule_id": h["rule_id"],
-        "name": hit.name,
-        "category": h.get("category"),
-        "role": h.get("role"),
-        "start": h.get("start"),
-        "end": h.get("end"),
-        "text": h.get("text"),
-        "points": h.get("points"),
-        "dimension": h.get("dimension"),
-        "verdict": verdict.verdict if verdict else None,
-        "verdict_by": verdict.reviewer if verdict and people else None,
-        "verdict_comment": verdict.comment if verdict else None,
-        "appeal": None
-        if appeal is None
-        else {"id": appeal.id, "status": appeal.status, "comment": appeal.comment, "resolution": appeal.resolution},
-    }
-
-
-def call_review_json(state: AppState, session: Session, call: Call, people: bool) -> dict[str, Any]:
-    with domain_errors():
-        page = rv.call_review(session, call)
-    analysis = page.analysis
-    return {
-        "call_id": call.id,
-        "analysis_id": analysis.id,
-        "machine_score": analysis.total,
-        "reviewed_score": analysis.reviewed_total,
-        "effective_score": effective_score(analysis),
-        "review": None if page.review is None else review_json(state, page.review, call, analysis, people),
-        "hits": [_hit_json(hit, people) for hit in page.hits],
-        "added_findings": [_finding_json(state, added, people) for added in page.added],
-        "audit": [audit.to_dict(entry) for entry in page.audit] if people else [],
-    }
+def call_review(state: AppState, session: Session, call: Call, people: bool) -> CallReviewOut:
+    return call_review_out(state, reading.call_review(session, call), people)
 
 
 # --- the queue -----------------------------------------------------------------------------------
 
 
-@router.get("/reviews", summary="复核队列（筛选、分页，按入队时间倒序）")
+@router.get("/reviews", response_model=ReviewPage, summary="复核队列（筛选、分页，按入队时间倒序）")
 def list_reviews(
     _: Reviewer,
     state: State,
@@ -183,98 +101,106 @@ def list_reviews(
     agent_id: AgentQuery = None,
     page: PageQuery = 1,
     page_size: PageSizeQuery = None,
-) -> dict[str, Any]:
+) -> ReviewPage:
     size = page_size or state.settings.api.page_size
-    rows, total = rv.list_reviews(session, status=status, reason=reason, agent_id=agent_id or None,
-                                  offset=(page - 1) * size, limit=size)  # fmt: skip
-    items = with_agent_names(session, [review_json(state, row.review, row.call, row.analysis, True) for row in rows])
-    return {"items": items, "total": total, "page": page, "page_size": size}
+    rows, total = review_queue.list_reviews(session, status=status, reason=reason, agent_id=agent_id or None,
+                                            offset=(page - 1) * size, limit=size)  # fmt: skip
+    names = agent_names(session, [row.call.agent_id for row in rows])
+    items = [named(review_out(state, row.review, row.call, row.analysis, True), names.get(row.call.agent_id))
+             for row in rows]  # fmt: skip
+    return ReviewPage(items=items, total=total, page=page, page_size=size)
 
 
-@router.post("/reviews/sample", summary="按周抽样入队（最低分 N% + 每位坐席随机 X%）")
+@router.post("/reviews/sample", response_model=SampleResult, summary="按周抽样入队（最低分 N% + 每位坐席随机 X%）")
 def sample(
     principal: Reviewer, state: State, session: DbSession, body: Annotated[SampleIn | None, Body()] = None
-) -> dict[str, Any]:
+) -> SampleResult:
     week = (
-        body.week if body is not None and body.week is not None else rv.week_monday(state.today()) - timedelta(days=7)
+        body.week
+        if body is not None and body.week is not None
+        else review_queue.week_monday(state.today()) - timedelta(days=7)
     )
-    monday = rv.week_monday(week)
-    added = rv.sample_week(session, state.settings.review, monday, actor=principal.actor, role=principal.role)
-    return {"added": added, "week": monday.isoformat()}
+    monday = review_queue.week_monday(week)
+    added = review_queue.sample_week(session, state.settings.review, monday, actor=principal.actor,
+                                     role=principal.role)  # fmt: skip
+    return SampleResult(added=added, week=monday.isoformat())
 
 
-@router.post("/reviews/{review_id}/complete", summary="完成复核")
+@router.post("/reviews/{review_id}/complete", response_model=NamedReviewOut, summary="完成复核")
 def complete(
     review_id: IdPath,
     principal: Reviewer,
     state: State,
     session: DbSession,
     body: Annotated[CompleteIn | None, Body()] = None,
-) -> dict[str, Any]:
-    with domain_errors():
-        review = rv.complete_review(session, principal.actor, principal.role, review_id, body.comment if body else None)
+) -> NamedReviewOut:
+    review = review_queue.complete_review(session, principal.actor, principal.role, review_id,
+                                          body.comment if body else None)  # fmt: skip
     call = session.get(Call, review.call_id)
     analysis = session.get(Analysis, review.analysis_id)
     assert call is not None and analysis is not None
-    return with_agent_names(session, [review_json(state, review, call, analysis, True)])[0]
+    name = agent_names(session, [call.agent_id]).get(call.agent_id)
+    return named(review_out(state, review, call, analysis, True), name)
 
 
 # --- one call ------------------------------------------------------------------------------------
 
 
-@router.get("/calls/{call_id}/review", summary="通话复核页（命中、复核结论、申诉、补充扣分、操作记录）")
-def get_call_review(call_id: str, principal: Anyone, state: State, session: DbSession) -> dict[str, Any]:
+@router.get(
+    "/calls/{call_id}/review",
+    response_model=CallReviewOut,
+    summary="通话复核页（命中、复核结论、申诉、补充扣分、操作记录）",
+)
+def get_call_review(call_id: str, principal: Anyone, state: State, session: DbSession) -> CallReviewOut:
     call = visible_call(session, principal, call_id)
-    return call_review_json(state, session, call, shows_people(principal))
+    return call_review(state, session, call, shows_people(principal))
 
 
-@router.post("/calls/{call_id}/hits/{index}/verdict", summary="复核结论：确认命中或判定误报")
+@router.post(
+    "/calls/{call_id}/hits/{index}/verdict", response_model=CallReviewOut, summary="复核结论：确认命中或判定误报"
+)
 def post_verdict(
     call_id: str, index: HitIndexPath, body: VerdictIn, principal: Reviewer, state: State, session: DbSession
-) -> dict[str, Any]:
+) -> CallReviewOut:
     call = visible_call(session, principal, call_id)
-    with domain_errors():
-        rv.set_verdict(session, principal.actor, principal.role, call, index, body.verdict, body.comment)
-    return call_review_json(state, session, call, True)
+    verdicts.set_verdict(session, principal.actor, principal.role, call, index, body.verdict, body.comment)
+    return call_review(state, session, call, True)
 
 
-@router.post("/calls/{call_id}/findings", status_code=201, summary="补充漏检扣分项")
-def post_finding(
-    call_id: str, body: FindingIn, principal: Reviewer, state: State, session: DbSession
-) -> dict[str, Any]:
+@router.post("/calls/{call_id}/findings", status_code=201, response_model=CallReviewOut, summary="补充漏检扣分项")
+def post_finding(call_id: str, body: FindingIn, principal: Reviewer, state: State, session: DbSession) -> CallReviewOut:
     call = visible_call(session, principal, call_id)
-    with domain_errors():
-        rv.add_finding(session, principal.actor, principal.role, call, description=body.description,
-                       points=body.points, dimension=body.dimension or None, rule_id=body.rule_id or None,
-                       start=body.start, end=body.end)  # fmt: skip
-    return call_review_json(state, session, call, True)
+    verdicts.add_finding(session, principal.actor, principal.role, call, description=body.description,
+                         points=body.points, dimension=body.dimension or None, rule_id=body.rule_id or None,
+                         start=body.start, end=body.end)  # fmt: skip
+    return call_review(state, session, call, True)
 
 
-@router.post("/calls/{call_id}/score", summary="直接调整复核分数（须填写原因）")
-def post_score(call_id: str, body: ScoreIn, principal: Reviewer, state: State, session: DbSession) -> dict[str, Any]:
+@router.post("/calls/{call_id}/score", response_model=CallReviewOut, summary="直接调整复核分数（须填写原因）")
+def post_score(call_id: str, body: ScoreIn, principal: Reviewer, state: State, session: DbSession) -> CallReviewOut:
     call = visible_call(session, principal, call_id)
-    with domain_errors():
-        rv.adjust_score(session, principal.actor, principal.role, call, body.score, body.reason)
-    return call_review_json(state, session, call, True)
+    verdicts.adjust_score(session, principal.actor, principal.role, call, body.score, body.reason)
+    return call_review(state, session, call, True)
 
 
 # --- reports -------------------------------------------------------------------------------------
 
 
-@router.get("/rules/precision", summary="各规则的复核准确率（误报最多的在前）")
+@router.get("/rules/precision", response_model=PrecisionList, summary="各规则的复核准确率（误报最多的在前）")
 def get_precision(
     _: Staff,
     session: DbSession,
     date_from: Annotated[str | None, Query(alias="from", description="起始日期（含），YYYY-MM-DD；缺省不限")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="结束日期（含），YYYY-MM-DD；缺省不限")] = None,
-) -> dict[str, Any]:
+) -> PrecisionList:
     start, end = parse_date("from", date_from), parse_date("to", date_to)
     if start is not None and end is not None and start > end:
         raise invalid_param("from", "起始日期不能晚于结束日期")
-    return {"items": [item.to_dict() for item in rv.rule_precision(session, start, end)]}
+    items = precision.rule_precision(session, start, end)
+    return PrecisionList(items=[PrecisionOut(**item.to_dict()) for item in items])
 
 
-@router.get("/audit", summary="操作记录（谁在何时把什么从什么改成什么，原因）")
+@router.get("/audit", response_model=AuditList, summary="操作记录（谁在何时把什么从什么改成什么，原因）")
 def get_audit(
     _: Reviewer,
     session: DbSession,
@@ -282,5 +208,6 @@ def get_audit(
         str, Query(min_length=1, max_length=32, description="对象类型：call、review、appeal 等"), SingleLine
     ],
     entity_id: Annotated[str, Query(min_length=1, max_length=128, description="对象编号"), SingleLine],
-) -> dict[str, Any]:
-    return {"items": [audit.to_dict(entry) for entry in audit.history(session, entity, entity_id)]}
+) -> AuditList:
+    entries = audit.history(session, entity, entity_id)
+    return AuditList(items=[AuditEntryOut(**audit.to_dict(entry)) for entry in entries])

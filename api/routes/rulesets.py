@@ -11,13 +11,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from api.deps import Admin, Anyone, DbSession, State
-from api.errors import ApiError, rule_file_error, validation_error
+from api.errors import ApiError, validation_error
 from api.fields import IdPath
-from api.schemas import RescoreResult, RuleSetCreated, RuleSetList, error_responses, ruleset_out
+from api.schemas.errors import error_responses
+from api.schemas.rulesets import RescoreResult, RuleSetCreated, RuleSetList, ruleset_out
 from api.state import AppState
 from api.uploads import read_form
-from inspector import jobs
 from inspector.errors import RuleFileError
+from inspector.service import rescore
 from inspector.store.rulesets import add_ruleset, list_rulesets
 from inspector.store.schema import RuleSetRecord
 
@@ -58,9 +59,9 @@ def _read_bundle(form: FormData, limit: int) -> dict[str, str]:
     for upload in uploads:
         name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
         if not name.endswith(".yaml"):
-            raise rule_file_error(RuleFileError(name or "（无文件名）", "规则文件名必须以 .yaml 结尾"))
+            raise RuleFileError(name or "（无文件名）", "规则文件名必须以 .yaml 结尾")
         if name in files:
-            raise rule_file_error(RuleFileError(name, "同名文件上传了两次"))
+            raise RuleFileError(name, "同名文件上传了两次")
         data = upload.file.read(limit - total + 1)
         total += len(data)
         if total > limit:
@@ -68,7 +69,7 @@ def _read_bundle(form: FormData, limit: int) -> dict[str, str]:
         try:
             files[name] = data.decode("utf-8")
         except UnicodeDecodeError as err:
-            raise rule_file_error(RuleFileError(name, f"不是 UTF-8 编码的文本（第 {err.start} 字节）")) from None
+            raise RuleFileError(name, f"不是 UTF-8 编码的文本（第 {err.start} 字节）") from None
     return files
 
 
@@ -103,7 +104,7 @@ async def upload_ruleset(request: Request, _: Admin, state: State) -> JSONRespon
     async with read_form(request, max_files=MAX_FILES, max_fields=10) as form:
         files = await run_in_threadpool(_read_bundle, form, state.settings.api.max_ruleset_bytes)
     out, created = await run_in_threadpool(_store, state, files)
-    return JSONResponse(out.model_dump(), status_code=201 if created else 200)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
 
 
 @router.post(
@@ -113,8 +114,8 @@ def activate_ruleset(rule_set_id: IdPath, _: Admin, state: State) -> RescoreResu
     with state.db.session() as session:
         _get(session, rule_set_id)
     try:
-        scheduled = jobs.activate_and_rescore(state.db, state.queue, state.settings, rule_set_id)
-    except jobs.RuleSetNotFound:  # deleted in between
+        scheduled = rescore.activate_and_rescore(state.db, state.queue, state.settings, rule_set_id)
+    except rescore.RuleSetNotFound:  # deleted in between: answered like _get (the API's code and ruleset_id)
         raise ApiError(404, "ruleset_not_found", f"规则集 {rule_set_id} 不存在", ruleset_id=rule_set_id) from None
     with state.db.session() as session:
         return RescoreResult(ruleset=ruleset_out(state, _get(session, rule_set_id)), scheduled=scheduled)
@@ -129,5 +130,5 @@ def activate_ruleset(rule_set_id: IdPath, _: Admin, state: State) -> RescoreResu
 def rescore_ruleset(rule_set_id: IdPath, _: Admin, state: State) -> RescoreResult:
     with state.db.session() as session:
         out = ruleset_out(state, _get(session, rule_set_id))
-    scheduled = jobs.enqueue_rescore(state.db, state.queue, state.settings, rule_set_id)
+    scheduled = rescore.enqueue_rescore(state.db, state.queue, state.settings, rule_set_id)
     return RescoreResult(ruleset=out, scheduled=scheduled)

@@ -3,7 +3,10 @@
 - ``GET /`` redirects to ``/ui/``;
 - ``GET /ui/`` and every ``/ui/<path>`` that is not one of the app's files answer ``index.html``
   (the app routes on the URL hash: ``#/calls``, ``#/calls/<id>``, ``#/agents/<id>``...);
-- the app's files (``app.js``, ``style.css``...) are served from this package with their content type.
+- the app's files (``app.js``, ``style.css``..., and the ES modules under ``core/`` and ``pages/``) are
+  served from this package with their content type. Only the files listed in ``ASSETS`` are ever served
+  (each module is named there by its path, e.g. ``pages/calls.js``): any other path, ``..`` included,
+  answers ``index.html``, so nothing outside this folder can be reached.
 
 The pages themselves need no login: every data call goes to ``/api/v1`` with the session cookie, and
 the app shows its login page when the API answers 401. Responses carry a Content-Security-Policy that
@@ -20,12 +23,29 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 WEB_DIR = Path(__file__).resolve().parent
 UI_PREFIX = "/ui"
 
+JAVASCRIPT = "text/javascript; charset=utf-8"  # module scripts need a JavaScript media type
+# Folders of ES modules (``core/*.js``, ``pages/*.js``), imported by ``app.js``.
+MODULE_DIRS = ("core", "pages")
+
+
+def _modules() -> dict[str, str]:
+    """The ES modules of the app by their path under /ui/: the plain ``*.js`` files of ``MODULE_DIRS``."""
+    found: dict[str, str] = {}
+    for folder in MODULE_DIRS:
+        for module in sorted((WEB_DIR / folder).glob("*.js")):
+            # A plain file of this folder only (never a link leading out of the package).
+            if module.is_file() and module.resolve().parent == WEB_DIR / folder:
+                found[f"{folder}/{module.name}"] = JAVASCRIPT
+    return found
+
+
 # The files the app is made of, with their media types (anything else under /ui/ is a client-side route).
 ASSETS: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
+    "app.js": JAVASCRIPT,
     "style.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
+    **_modules(),
 }
 
 SECURITY_HEADERS = {

@@ -21,28 +21,29 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from inspector.analysis import CallAnalysis
-from inspector.analysis import to_dict as analysis_to_dict
-from inspector.errors import InspectorError
+from inspector.errors import ErrorKind, InspectorError
+from inspector.qa.analysis import CallAnalysis
+from inspector.qa.analysis import to_dict as analysis_to_dict
+from inspector.speech.transcript import Transcript
 from inspector.store.db import chunks, utcnow
 from inspector.store.schema import (
     Agent,
     AgentDay,
     Analysis,
     Call,
-    CallStatus,
     HitVerdict,
     Team,
     TranscriptRecord,
     UtteranceRecord,
 )
-from inspector.transcript import Transcript
+from inspector.vocab import CallStatus
 
 
 class CallConflict(InspectorError):
     """A call id already used by a different recording."""
 
     code = "call_id_conflict"
+    kind = ErrorKind.CONFLICT
 
 
 @dataclass(frozen=True)

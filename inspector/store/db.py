@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from inspector.errors import InspectorError
+from inspector.errors import ErrorKind, InspectorError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 IN_CHUNK = 500  # bound on IN (...) lists
@@ -28,7 +28,10 @@ T = TypeVar("T")
 
 
 class DatabaseError(InspectorError):
+    """The database is unavailable (the API answers 503, a worker retries)."""
+
     code = "database_error"
+    kind = ErrorKind.UNAVAILABLE
 
 
 def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:

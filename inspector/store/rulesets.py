@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from inspector.errors import RuleFileError
-from inspector.rules.engine import compile_ruleset
-from inspector.rules.loader import load_ruleset
+from inspector.qa.rules.engine import compile_ruleset
+from inspector.qa.rules.loader import load_ruleset
 from inspector.store.db import utcnow
 from inspector.store.schema import RuleSetRecord
 

@@ -13,7 +13,6 @@ leaderboards read it instead of scanning millions of analyses.
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -37,13 +36,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
-
-
-class CallStatus(enum.StrEnum):
-    QUEUED = "queued"  # registered, waiting for a worker
-    PROCESSING = "processing"  # a worker holds it until ``lease_until``
-    DONE = "done"
-    FAILED = "failed"  # ``error`` says why; ``inspector retry`` / POST /calls/{id}/retry queue it again
 
 
 class Team(Base):
@@ -145,7 +137,7 @@ class Analysis(Base):
     total: Mapped[float] = mapped_column(Float)
     alert: Mapped[str] = mapped_column(String(8))
     fatal: Mapped[bool] = mapped_column(Boolean)
-    score: Mapped[dict[str, Any]] = mapped_column(JSON)  # inspector.scoring.to_dict
+    score: Mapped[dict[str, Any]] = mapped_column(JSON)  # inspector.qa.scoring.to_dict
     checks: Mapped[dict[str, Any]] = mapped_column(JSON)
     hits: Mapped[list[Any]] = mapped_column(JSON)
     emotion: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inspector.errors import InspectorError
+from inspector.errors import ErrorKind, InspectorError
 from inspector.store.db import utcnow
 from inspector.store.schema import ApiToken, User
 
@@ -32,6 +32,7 @@ MAX_EXPIRY = timedelta(days=100 * 365)
 
 class TokenError(InspectorError):
     code = "invalid_token_request"
+    kind = ErrorKind.INVALID
 
 
 def token_sha256(token: str) -> str:

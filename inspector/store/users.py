@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from inspector.errors import InspectorError
+from inspector.errors import ErrorKind, InspectorError
 from inspector.store.db import utcnow
 from inspector.store.schema import User, WebSession
 from inspector.store.tokens import USER_ROLES
@@ -37,6 +37,7 @@ _dummy: dict[int, str] = {}  # id(hasher) -> a hash to verify against when the u
 
 class UserError(InspectorError):
     code = "invalid_user_request"
+    kind = ErrorKind.INVALID
 
 
 def normalize_username(username: str) -> str:

@@ -28,9 +28,9 @@ ROLES = ("admin", "reviewer", "trainer", "team_lead")
 
 @pytest.fixture
 def redis_conn() -> Iterator[Any]:
-    from inspector import jobs
+    from inspector.service.queue import connect_redis
 
-    connection = jobs.connect_redis(REDIS_URL)
+    connection = connect_redis(REDIS_URL)
     connection.flushdb()
     yield connection
     connection.flushdb()
@@ -134,7 +134,7 @@ def headers(tokens: dict[str, str]) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def analyzer() -> Any:
-    from inspector.analysis import Analyzer
+    from inspector.qa.analysis import Analyzer
 
     return Analyzer(Settings())
 
@@ -146,10 +146,10 @@ def make_call(database: Any, settings: Settings, analyzer: Any, samples_dir: Pat
     ``sample``: a bundled sample whose recording goes into the audio store and whose reference
     transcript is analyzed; without one the call has a made-up hash and the transcript of call01.
     """
+    from inspector.speech.transcript import Transcript
     from inspector.store import calls as store
     from inspector.store import rulesets
     from inspector.store.blobs import LocalAudioStore
-    from inspector.transcript import Transcript
 
     audio = LocalAudioStore(settings.audio_store_dir)
 

@@ -21,7 +21,7 @@ ITEM_KEYS = {"id", "call_id", "agent_id", "level", "reasons", "status", "created
 @pytest.fixture
 def raised(make_call, database) -> dict[str, int]:
     """Alerts of three calls: red (8001, A组), blue (8002, A组), red (9001, B组); oldest first."""
-    from inspector import alerts
+    from inspector.people import alerts
     from inspector.store.schema import Analysis, Call
 
     made = {
@@ -122,4 +122,4 @@ def test_redeliver_queues_a_delivery(make_app, settings, headers, raised, redis_
         assert listed[0]["delivery"] == "pending"
     queue = Queue(settings.queue.name, connection=redis_conn)
     [job] = queue.get_jobs()
-    assert job.func_name == "inspector.alerts.deliver_alert" and job.args == (raised["red_a"],)
+    assert job.func_name == "inspector.service.webhooks.deliver_alert" and job.args == (raised["red_a"],)

@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 
 from api.app import API_PREFIX
 
-PUBLIC = {f"{API_PREFIX}/healthz", f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/logout"}
+PUBLIC = {f"{API_PREFIX}/healthz", f"{API_PREFIX}/vocabulary", f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/logout"}
 
 
 def _api_routes(app) -> set[tuple[str, str]]:

@@ -252,13 +252,13 @@ def test_retry_failed_calls(app, client, headers, make_call) -> None:
 
 @pytest.mark.slow
 def test_uploaded_call_is_analyzed_by_the_real_worker(client, headers, samples_dir, settings) -> None:
-    from inspector import jobs
+    from inspector.service.worker import run_worker
 
     path = samples_dir / f"{SAMPLE}.wav"
     response = _upload(client, headers["admin"], path, call_id="real-1", started_at="2024-03-15T10:00:00")
     assert response.status_code == 202
 
-    jobs.run_worker(settings, burst=True)
+    run_worker(settings, burst=True)
 
     detail = client.get(f"{API_PREFIX}/calls/real-1", headers=headers["reviewer"]).json()
     assert detail["status"] == "done", detail

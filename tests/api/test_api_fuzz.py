@@ -106,10 +106,10 @@ def _register(database: Database, settings: Settings, analyzer: Any, samples_dir
               transcript_of: str = "call01_leak_stereo", status: str = "done") -> str:  # fmt: skip
     """A call of ``agent_id``, done with the real analysis of a sample's reference transcript (as
     ``make_call`` of conftest.py, which is function-scoped), or left failed / queued."""
+    from inspector.speech.transcript import Transcript
     from inspector.store import calls as store
     from inspector.store import rulesets
     from inspector.store.blobs import LocalAudioStore
-    from inspector.transcript import Transcript
 
     if sample is not None:
         path = samples_dir / f"{sample}.wav"
@@ -148,7 +148,7 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     of 8001 and coaching tasks; requests carry the ``request.param`` token (admin, or agent 8001)."""
     from argon2 import PasswordHasher
 
-    from inspector import alerts
+    from inspector.people import alerts
     from inspector.store import users
     from inspector.store.schema import Analysis, Call
     from inspector.store.tokens import create_token

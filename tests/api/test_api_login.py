@@ -232,7 +232,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, database, tmp_path) -> None:
 
 @pytest.mark.usefixtures("cli_env")
 def test_users_cli_creates_a_user_who_can_log_in(client, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    from inspector.cli import main
+    from inspector.cli.main import main
 
     monkeypatch.setattr("sys.stdin", io.StringIO("zhang-password-1\n"))
     assert main(["users", "create", "zhangsan", "--role", "agent", "--agent-id", "8001", "--name", "张三",
@@ -266,7 +266,7 @@ def test_users_cli_creates_a_user_who_can_log_in(client, monkeypatch: pytest.Mon
 
 @pytest.mark.usefixtures("cli_env")
 def test_token_create_for_a_team_lead_needs_the_user(client, users, capsys) -> None:
-    from inspector.cli import main
+    from inspector.cli.main import main
 
     assert main(["token", "create", "--role", "team_lead"]) == 2
     assert "--user" in capsys.readouterr().err

@@ -125,9 +125,11 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", f"{V1}/alerts/{{alert_id}}/redeliver"): Expect(ADMIN),
 }
 
-# No login needed: health, login/logout, API docs, the web UI's static pages (their data calls need one).
+# No login needed: health, the vocabulary, login/logout, API docs, the web UI's static pages (their data calls
+# need one).
 PUBLIC: dict[tuple[str, str], Any] = {
     ("GET", f"{V1}/healthz"): None,
+    ("GET", f"{V1}/vocabulary"): None,
     ("POST", f"{V1}/auth/login"): {"username": "admin", "password": "{password}"},
     ("POST", f"{V1}/auth/logout"): None,
     ("GET", "/openapi.json"): None,
@@ -169,7 +171,8 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 def world(database, settings, make_call, tokens, password) -> dict[str, dict[str, Any]]:
     """Path/query/body values per variant: ``mine`` (agent 8001, A组), ``teammate`` (8003, A组),
     ``other`` (8002, B组)."""
-    from inspector import training
+    from inspector.people import coaching
+    from inspector.people.catalog import catalog_for
     from inspector.store.db import utcnow
     from inspector.store.schema import AlertEvent, Appeal, Call, CoachingAssignment, Review, RuleSetRecord
 
@@ -180,7 +183,7 @@ def world(database, settings, make_call, tokens, password) -> dict[str, dict[str
     }
     for call_id, agent_id, team, sample in seeds.values():
         make_call(call_id, agent_id, team=team, sample=sample, started_at=datetime(2024, 3, 15, 10, tzinfo=TZ))
-    catalog = training.catalog_for(settings.rules_dir)
+    catalog = catalog_for(settings.rules_dir)
     values: dict[str, dict[str, Any]] = {}
     with database.session() as session:
         rule_set_id = session.query(RuleSetRecord.id).scalar()
@@ -196,7 +199,7 @@ def world(database, settings, make_call, tokens, password) -> dict[str, dict[str
                                reasons=["测试"], status="open", created_at=now, delivery="none")  # fmt: skip
             session.add_all([review, appeal, alert])
             session.flush()
-            assignment = training.assign(session, catalog, "user:admin", "admin", agent_id, "service_skills", None,
+            assignment = coaching.assign(session, catalog, "user:admin", "admin", agent_id, "service_skills", None,
                                          [], None, None)  # fmt: skip
             assert isinstance(assignment, CoachingAssignment)
             values[variant] = {

@@ -5,12 +5,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from inspector.analysis import Analyzer
+from inspector.qa.analysis import Analyzer
 from inspector.settings import Settings
+from inspector.speech.transcript import Diarization, Transcript, Utterance
 from inspector.store import calls as store
 from inspector.store import rulesets
-from inspector.store.schema import AgentDay, Analysis, Call, CallStatus, UtteranceRecord
-from inspector.transcript import Diarization, Transcript, Utterance
+from inspector.store.schema import AgentDay, Analysis, Call, UtteranceRecord
+from inspector.vocab import CallStatus
 
 TZ = ZoneInfo("Asia/Shanghai")
 

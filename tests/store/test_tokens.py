@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from inspector import jobs
+from inspector.service.queue import connect_redis
 from inspector.settings import QueueSettings, Settings
 from inspector.store.db import utcnow
 from inspector.store.schema import ApiToken, Base
@@ -76,7 +76,7 @@ def test_the_api_answers_401_to_expired_and_revoked_tokens(database, tmp_path: P
     with database.session() as s:
         expiring = create_token(s, "admin", expires_in=timedelta(hours=12))
         revoked = create_token(s, "admin")
-    connection = jobs.connect_redis(redis_url)
+    connection = connect_redis(redis_url)
     try:
         with TestClient(create_app(settings, database=database, redis=connection)) as client:
             for token in (expiring, revoked):

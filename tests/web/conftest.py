@@ -10,7 +10,7 @@
   localhost / 127.0.0.1 is aborted and recorded, and each test asserts that nothing was.
 - Data: real sample recordings (``samples/calls/*.wav``, each copy made unique by a few trailing silent
   frames) go into the audio store and are registered as calls; the worker's real job
-  (``inspector.jobs.process_call``) analyzes them with a transcriber that returns the reference
+  (``inspector.service.call_job.process_call``) analyzes them with a transcriber that returns the reference
   transcript of the sample instead of running the speech models. So the scores, hits, review queue
   (red / fatal) and alerts come from the real engine; the weekly sampling adds lowest / random reviews.
 - Screenshots (1366×768) go to ``docs/screenshots`` when a Chinese font is installed (fontconfig knows a
@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from inspector.service.context import WorkerContext, use_context
 from inspector.settings import PROJECT_ROOT, QueueSettings, Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -129,11 +130,12 @@ def _unique_copy(source: Path, target: Path, extra_frames: int) -> None:
 
 
 def seed(settings: Settings, db: Any, workdir: Path) -> tuple[dict[str, str], dict[str, str]]:
-    from inspector import jobs, review
+    from inspector.people import review_queue
+    from inspector.service.call_job import process_call
+    from inspector.speech.transcript import Transcript
     from inspector.store import calls as store
     from inspector.store.blobs import LocalAudioStore
     from inspector.store.users import create_user
-    from inspector.transcript import Transcript
 
     samples = PROJECT_ROOT / "samples" / "calls"
     audio = LocalAudioStore(settings.audio_store_dir)
@@ -165,16 +167,16 @@ def seed(settings: Settings, db: Any, workdir: Path) -> tuple[dict[str, str], di
         for username, (role, display, agent_id, team) in USERS.items():
             create_user(session, username, PASSWORD, role, display_name=display, agent_id=agent_id, team_id=team)
 
-    context = jobs.WorkerContext(settings, db, audio, pipeline=transcriber)
-    with jobs.use_context(context):
+    context = WorkerContext(settings, db, audio, pipeline=transcriber)
+    with use_context(context):
         for call_id in ids.values():
-            assert jobs.process_call(call_id) == "done", call_id
+            assert process_call(call_id) == "done", call_id
     seed_coaching(settings, db, ids, today)
     # The weekly sampling (lowest-scoring / random calls) of the weeks seeded.
     with db.session() as session:
-        monday = review.week_monday(today)
+        monday = review_queue.week_monday(today)
         for week in range(5):
-            review.sample_week(session, settings.review, monday - timedelta(days=7 * week), seed="web-tests")
+            review_queue.sample_week(session, settings.review, monday - timedelta(days=7 * week), seed="web-tests")
     return ids, agents_of
 
 
@@ -188,15 +190,16 @@ COACHING_PLAN = [
 
 
 def seed_coaching(settings: Settings, db: Any, ids: dict[str, str], today: date) -> None:
-    """Assignments made through ``inspector.training.assign``, then moved back in time (seed data)."""
-    from inspector import training
+    """Assignments made through ``inspector.people.coaching.assign``, then moved back in time (seed data)."""
+    from inspector.people import coaching
+    from inspector.people.catalog import catalog_for
     from inspector.store.db import utcnow
 
-    catalog = training.catalog_for(settings.rules_dir)
+    catalog = catalog_for(settings.rules_dir)
     now = utcnow()
     with db.session() as session:
         for agent_id, competency, course, evidence, days_ago, due_after, done_ago in COACHING_PLAN:
-            assignment = training.assign(session, catalog, "user:trainer", "trainer", agent_id, competency, course,
+            assignment = coaching.assign(session, catalog, "user:trainer", "trainer", agent_id, competency, course,
                                          [ids[key] for key in evidence], today - timedelta(days=days_ago - due_after),
                                          "结合证据通话逐句复盘")  # fmt: skip
             assignment.created_at = now - timedelta(days=days_ago)
@@ -219,7 +222,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     import uvicorn
 
     from api.app import create_app
-    from inspector import jobs
+    from inspector.service.queue import connect_redis
     from inspector.store.db import Database
 
     root = tmp_path_factory.mktemp("web")
@@ -233,7 +236,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )
     db = Database(settings.database)
     db.upgrade()
-    redis = jobs.connect_redis(REDIS_URL)
+    redis = connect_redis(REDIS_URL)
     workdir = root / "recordings"
     workdir.mkdir()
     calls, agents_of = seed(settings, db, workdir)

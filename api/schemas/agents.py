@@ -1,0 +1,78 @@
+"""Agents and teams: the pickers' lists, an agent's scorecard and a team's leaderboard (the shapes of
+``inspector.reports.scorecards``' ``to_dict``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AgentOut(BaseModel):
+    agent_id: str
+    name: str
+    team_id: str | None
+
+
+class AgentList(BaseModel):
+    items: list[AgentOut]
+
+
+class TeamOut(BaseModel):
+    team_id: str
+    name: str
+    agents: int = Field(description="坐席人数")
+
+
+class TeamList(BaseModel):
+    items: list[TeamOut]
+
+
+class TrendPointOut(BaseModel):
+    period: str = Field(description="日期（按日；按周为周一）YYYY-MM-DD，或月份 YYYY-MM")
+    calls: int
+    average_score: float | None
+
+
+class MissedRuleOut(BaseModel):
+    rule_id: str
+    name: str
+    calls: int = Field(description="被该规则扣分的通话数")
+    rate: float = Field(description="占该坐席通话数的比例（0–1）")
+
+
+class ScorecardOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    agent_id: str
+    agent_name: str
+    team_id: str | None
+    date_from: str | None = Field(alias="from")
+    date_to: str | None = Field(alias="to")
+    calls: int
+    average_score: float | None
+    dimensions: dict[str, float] = Field(description="维度 → 平均得分")
+    checks: dict[str, float] = Field(description="检查项 → 达成率（0–1）")
+    alerts: dict[str, int] = Field(description="red、yellow、blue → 通话数")
+    fatal: int = Field(description="一票否决的通话数")
+    trend: list[TrendPointOut]
+    most_missed: list[MissedRuleOut]
+    team_percentile: float | None = Field(description="在班组中的百分位（0–100）")
+
+
+class LeaderboardEntryOut(BaseModel):
+    rank: int
+    agent_id: str
+    agent_name: str
+    calls: int
+    average_score: float | None
+    red: int = Field(description="红色预警通话数")
+    fatal: int = Field(description="一票否决的通话数")
+    checks: dict[str, float] = Field(description="检查项 → 达成率（0–1）")
+
+
+class LeaderboardOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    team_id: str
+    date_from: str | None = Field(alias="from")
+    date_to: str | None = Field(alias="to")
+    items: list[LeaderboardEntryOut]

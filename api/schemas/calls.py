@@ -1,0 +1,167 @@
+"""Calls: the upload answer, the list, the detail, the transcript and the retry answer, with the caller
+masking (``mask_phone``) and the builders from rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.state import AppState
+from inspector.store.schema import Analysis, Call, RuleSetRecord
+from inspector.vocab import AlertLevel, CallDirection, CallStatus
+
+
+class CallCreated(BaseModel):
+    call_id: str
+    status: CallStatus
+    created: bool = Field(description="false：同一录音已登记过，返回已有通话")
+
+
+class CallSummary(BaseModel):
+    call_id: str
+    agent_id: str
+    agent_name: str
+    team_id: str | None
+    status: CallStatus
+    started_at: str | None = Field(description="ISO 8601，带呼叫中心本地时区偏移")
+    direction: CallDirection | None
+    caller: str | None = Field(description="主叫号码；非管理员看到脱敏号码（138****5678）")
+    duration_s: float | None
+    score: float | None
+    alert: AlertLevel | None
+    fatal: bool | None
+
+
+class CallPage(BaseModel):
+    items: list[CallSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class RuleSetRef(BaseModel):
+    id: int
+    name: str
+    version: str
+
+
+class CallDetail(BaseModel):
+    call_id: str
+    agent_id: str
+    agent_name: str
+    team_id: str | None
+    status: CallStatus
+    error: str | None
+    attempts: int
+    started_at: str | None
+    direction: CallDirection | None
+    caller: str | None
+    duration_s: float | None
+    audio_sha256: str
+    created_at: str | None
+    finished_at: str | None
+    # Present only once the call is done (same shapes as ``inspector analyze --format json``).
+    score: dict[str, Any] | None = None
+    checks: dict[str, bool] | None = None
+    hits: list[dict[str, Any]] | None = None
+    emotion: dict[str, Any] | None = None
+    topics: list[str] | None = None
+    metrics: dict[str, Any] | None = None
+    ruleset: RuleSetRef | None = None
+    # ``score.total`` is the machine's; after review (复核) or an accepted appeal, ``effective_score`` is the
+    # reviewed score that counts in lists and scorecards (``reviewed_score`` is null until then).
+    reviewed_score: float | None = None
+    effective_score: float | None = None
+
+
+class TranscriptOut(BaseModel):
+    """The stored transcript (``inspector.speech.transcript.Transcript.to_dict``); ``file`` is the
+    recording's name, never the worker's path. Utterances carry ``words`` only with ``words=true``."""
+
+    call_id: str
+    file: str
+    duration_s: float
+    channels: int
+    sample_rate: int
+    utterances: list[dict[str, Any]] = Field(
+        description="逐句：start、end、speaker、role、text、raw_text、confidence、（words=true 时）words、flags"
+    )
+    diarization: dict[str, Any] = Field(description="说话人分离：method、role_confidence、agent_speaker 等")
+    timings: dict[str, float] = Field(description="各处理阶段耗时（秒）")
+    language: str
+
+
+class RetryResult(BaseModel):
+    requeued: list[str] = Field(description="重新排队的通话编号")
+    count: int
+
+
+# --- builders ------------------------------------------------------------------------------------
+
+
+def mask_phone(number: str | None) -> str | None:
+    """138****5678: the first 3 and last 4 characters of a number of 8 or more; shorter ones fully hidden."""
+    if number is None:
+        return None
+    text = number.strip()
+    if len(text) >= 8:
+        return f"{text[:3]}****{text[-4:]}"
+    return "*" * len(text)
+
+
+def call_summary(state: AppState, call: Call, agent_name: str, team_id: str | None, full_caller: bool) -> CallSummary:
+    return CallSummary(
+        call_id=call.id,
+        agent_id=call.agent_id,
+        agent_name=agent_name,
+        team_id=team_id,
+        status=call.status,
+        started_at=state.local_iso(call.started_at),
+        direction=call.direction,
+        caller=call.caller if full_caller else mask_phone(call.caller),
+        duration_s=call.duration_s,
+        score=call.score,
+        alert=call.alert,
+        fatal=call.fatal,
+    )
+
+
+def call_detail(
+    state: AppState,
+    call: Call,
+    agent_name: str,
+    team_id: str | None,
+    full_caller: bool,
+    analysis: tuple[Analysis, RuleSetRecord | None] | None,
+) -> CallDetail:
+    detail = CallDetail(
+        call_id=call.id,
+        agent_id=call.agent_id,
+        agent_name=agent_name,
+        team_id=team_id,
+        status=call.status,
+        error=call.error,
+        attempts=call.attempts,
+        started_at=state.local_iso(call.started_at),
+        direction=call.direction,
+        caller=call.caller if full_caller else mask_phone(call.caller),
+        duration_s=call.duration_s,
+        audio_sha256=call.audio_sha256,
+        created_at=state.local_iso(call.created_at),
+        finished_at=state.local_iso(call.finished_at),
+    )
+    if analysis is not None:
+        row, record = analysis
+        detail.score = row.score
+        detail.reviewed_score = row.reviewed_total
+        detail.effective_score = row.reviewed_total if row.reviewed_total is not None else row.total
+        detail.checks = row.checks
+        detail.hits = row.hits
+        detail.emotion = row.emotion
+        detail.topics = row.topics
+        detail.metrics = row.metrics
+        detail.ruleset = RuleSetRef(
+            id=row.rule_set_id, name=record.name if record else "", version=record.version if record else ""
+        )
+    return detail

@@ -1,0 +1,118 @@
+"""Training (培训辅导): the competency model, the course catalog, an agent's competency scores, coaching
+assignments with their effect, and the monthly assessment (月度考核)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from inspector.vocab import CoachingStatus
+
+
+class CompetencyOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    dimensions: dict[str, float] = Field(description="维度 → 在该能力项中的权重")
+    rules: list[str]
+
+
+class CompetencyList(BaseModel):
+    competencies: list[CompetencyOut]
+
+
+class CourseOut(BaseModel):
+    id: str
+    name: str
+    duration_min: int
+    competencies: list[str]
+    rules: list[str]
+    description: str
+
+
+class CourseList(BaseModel):
+    courses: list[CourseOut]
+
+
+class CourseRefOut(BaseModel):
+    id: str
+    name: str
+
+
+class RuleMissOut(BaseModel):
+    rule_id: str
+    name: str
+    calls: int = Field(description="被该规则扣分的通话数")
+    rate: float = Field(description="占该坐席通话数的比例（0–1）")
+
+
+class CompetencyScoreOut(BaseModel):
+    id: str
+    name: str
+    score: float | None = Field(description="0–100；无通话时为 null")
+    weak: bool = Field(description="是否为薄弱项")
+    suggested_courses: list[CourseRefOut]
+    evidence_calls: list[str] = Field(description="证据通话（扣分最多的在前）")
+    evidence_rules: list[RuleMissOut]
+
+
+class AgentCompetencies(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    agent_id: str
+    date_from: str = Field(alias="from")
+    date_to: str = Field(alias="to")
+    items: list[CompetencyScoreOut]
+
+
+class EffectOut(BaseModel):
+    """The targeted dimension before vs. after the assignment (percent of the dimension's weight)."""
+
+    dimension: str | None
+    before_calls: list[str]
+    before_avg: float | None
+    after_calls: list[str]
+    after_avg: float | None
+    delta: float | None = Field(description="after_avg - before_avg")
+    n: int = Field(description="前后各用的通话数")
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    agent_id: str
+    agent_name: str
+    competency: str
+    competency_name: str
+    course_id: str | None
+    course_name: str | None
+    evidence: list[str] = Field(description="证据通话")
+    due_date: str | None = Field(description="截止日期 YYYY-MM-DD")
+    status: CoachingStatus
+    trainer: str
+    note: str | None
+    created_at: str | None
+    done_at: str | None
+    overdue: bool = Field(description="进行中且已过截止日期")
+    effect: EffectOut
+
+
+class AssignmentList(BaseModel):
+    items: list[AssignmentOut]
+
+
+class AssessmentRowOut(BaseModel):
+    agent_id: str
+    name: str
+    team: str | None
+    calls: int
+    average_score: float | None
+    competencies: dict[str, float | None] = Field(description="能力项 → 得分")
+    red: int = Field(description="红色预警通话数")
+    fatal: int = Field(description="一票否决的通话数")
+    coaching_done: int = Field(description="当月完成的辅导数")
+    grade: str = Field(description="考核等级")
+
+
+class AssessmentOut(BaseModel):
+    month: str = Field(description="YYYY-MM")
+    team: str | None
+    items: list[AssessmentRowOut]

@@ -1,0 +1,229 @@
+"""Rule evaluation: compile a ``RuleSet`` once, then evaluate it on transcripts into findings.
+
+Compiling builds one Aho-Corasick automaton over every keyword of every rule (and the silence
+excuse phrases), precompiles regexes and precomputes the pinyin of phrases. Per transcript a
+``CallView`` normalizes each utterance once and runs the automaton once per utterance; the
+operators then only look things up. Numbers match as numbers: a keyword, regex or phrase with digits
+never matches part of a longer number (12345 is not found in 13912345678, ``inspector.text.numbers``).
+Every ``Finding`` carries the words and timestamps behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+
+from inspector.errors import InspectorError
+from inspector.qa.rules import operators as ops
+from inspector.qa.rules import schema as s
+from inspector.qa.rules.view import CallView
+from inspector.speech.transcript import Transcript
+from inspector.text.numbers import has_digit, normalize_for_match
+
+# The "did this happen on the call?" questions of the reference labels (samples/README.md).
+CHECK_CATEGORIES = (
+    "greeting", "self_id", "empathy", "apology", "closing", "prohibited", "customer_emotion",
+    "silence", "interruption", "speech_rate", "escalation",
+)  # fmt: skip
+
+
+class RuleEvaluationError(InspectorError):
+    """A rule that could not be evaluated on a call (its regex ran out of time); names the rule."""
+
+    code = "rule_evaluation_error"
+
+    def __init__(self, rule_id: str, reason: str) -> None:
+        super().__init__(f"规则 {rule_id}：{reason}")
+        self.rule_id = rule_id
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of QA evidence.
+
+    ``outcome`` is ``hit`` (the rule's condition was found: ``text`` are the words, ``start`` /
+    ``end`` when they were said, ``utterance`` the whole sentence) or ``missing`` (a ``require``
+    rule found nothing; the span is the whole call). ``points`` is what this finding does to the
+    score: negative = deduction, 0 = evidence only. ``violation`` is True for a forbid hit or a
+    require miss; ``fatal`` and ``alert`` are the rule's, set only where they apply.
+    """
+
+    rule_id: str
+    name: str
+    category: str
+    dimension: str
+    mode: str
+    outcome: str  # hit | missing
+    role: str  # whose words (agent / customer), or the rule's role for call-level findings
+    start: float
+    end: float
+    text: str
+    utterance: str
+    points: int
+    violation: bool
+    fatal: bool
+    alert: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: s.Rule
+    op: ops.Op
+
+
+@dataclass
+class CompiledRuleSet:
+    ruleset: s.RuleSet
+    rules: list[CompiledRule]
+    automaton: ahocorasick.Automaton | None
+    # Keywords with digits: an occurrence counts only where it covers whole numbers.
+    digit_words: frozenset[str] = frozenset()
+
+    def view(self, transcript: Transcript) -> CallView:
+        """The transcript prepared for evaluation: normalized once, keywords located once."""
+        view = CallView(transcript)
+        if self.automaton is not None:
+            for u in view.utterances:
+                for end, word in self.automaton.iter(u.norm):
+                    start = end - len(word) + 1
+                    if word not in self.digit_words or u.whole(start, end + 1):
+                        u.keywords.setdefault(word, []).append(start)
+        return view
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.keywords: set[str] = set()
+
+    def words(self, words: Iterable[str]) -> tuple[str, ...]:
+        norm = tuple(dict.fromkeys(w for w in (normalize_for_match(x) for x in words) if w))
+        self.keywords.update(norm)
+        return norm
+
+    @staticmethod
+    def scope(cond: s.KeywordsCond | s.RegexCond | s.PhraseCond) -> ops.Scope:
+        pos = cond.position
+        return ops.Scope(cond.role, pos.first if pos else None, pos.last if pos else None)
+
+    def compile(self, cond: object) -> ops.Op:
+        match cond:
+            case s.KeywordsCond(keywords=k):
+                mode = next(m for m in ("any", "all", "none", "at_least") if getattr(k, m) is not None)
+                return ops.KeywordsOp(mode, self.words(k.words), k.at_least or 1, k.scope == "call",
+                                      self.words(k.exclude), self.scope(cond))  # fmt: skip
+            case s.RegexCond(regex=r):
+                exclude = ops.NumberRegex.compile(r.exclude) if r.exclude else None
+                return ops.RegexOp(ops.NumberRegex.compile(r.pattern), exclude, self.scope(cond))
+            case s.PhraseCond(phrase=p):
+                return ops.PhraseOp.build(p.phrases, normalize_for_match, p.max_distance, p.min_fuzzy_syllables,
+                                          self.scope(cond))  # fmt: skip
+            case s.SilenceCond(silence=x):
+                return ops.SilenceOp(x.min_s, x.between, self.words(x.excuse))
+            case s.InterruptionCond(interruption=x):
+                return ops.InterruptionOp(x.min_overlap_s, cond.role)
+            case s.SpeechRateCond(speech_rate=x):
+                return ops.SpeechRateOp(x.max_cpm, x.min_chars, x.average, cond.role)
+            case s.LatencyCond(latency=x):
+                return ops.LatencyOp(x.max_s)
+            case s.DurationCond(duration=x):
+                return ops.DurationOp(x.min_s, x.max_s)
+            case s.RepetitionCond(repetition=x):
+                return ops.RepetitionOp(x.min_count, x.min_similarity, x.min_chars, cond.role)
+            case s.AllCond(all=children):
+                return ops.AllOp(tuple(self.compile(c) for c in children))
+            case s.AnyCond(any=children):
+                return ops.AnyOp(tuple(self.compile(c) for c in children))
+            case s.NotCond(not_=child):
+                return ops.NotOp(self.compile(child), f"未出现：{_describe(child)}")
+            case s.AfterCond(after=a):
+                then_role = getattr(a.then, "role", None)
+                return ops.AfterOp(self.compile(a.anchor), self.compile(a.then), a.within, then_role)
+        raise TypeError(f"unknown condition {type(cond).__name__}")
+
+
+def _describe(cond: object) -> str:
+    """A short Chinese description of what a condition looks for (for "not found" reasons)."""
+    match cond:
+        case s.KeywordsCond(keywords=k):
+            return "、".join(k.words[:4])
+        case s.PhraseCond(phrase=p):
+            return "、".join(p.phrases[:4])
+        case s.RegexCond(regex=r):
+            return f"正则 {r.pattern}"
+        case s.AllCond(all=children) | s.AnyCond(any=children):
+            return "；".join(_describe(c) for c in children)
+        case s.NotCond(not_=child):
+            return f"非（{_describe(child)}）"
+        case s.AfterCond(after=a):
+            return f"「{_describe(a.anchor)}」之后 {a.within} 句内的「{_describe(a.then)}」"
+    return _TAG_NAMES_ZH.get(getattr(cond, "TAG", ""), "条件")
+
+
+_TAG_NAMES_ZH = {
+    "silence": "静音", "interruption": "抢话", "speech_rate": "语速过快", "latency": "回应过慢",
+    "duration": "通话时长", "repetition": "重复诉求",
+}  # fmt: skip
+
+
+def compile_ruleset(ruleset: s.RuleSet) -> CompiledRuleSet:
+    """Compile once, evaluate many times. Refuses broken cross-references (unknown dimension...)."""
+    problems = ruleset.reference_problems()
+    if problems:
+        raise ValueError("；".join(reason for *_, reason in problems))
+    compiler = _Compiler()
+    rules = [CompiledRule(rule, compiler.compile(rule.when)) for rule in ruleset.rules]
+    automaton: ahocorasick.Automaton | None = None
+    if compiler.keywords:
+        automaton = ahocorasick.Automaton()
+        for word in compiler.keywords:
+            automaton.add_word(word, word)
+        automaton.make_automaton()
+    digit_words = frozenset(w for w in compiler.keywords if has_digit(w))
+    return CompiledRuleSet(ruleset, rules, automaton, digit_words)
+
+
+def _findings(rule: s.Rule, hits: list[ops.Hit], view: CallView) -> list[Finding]:
+    def make(hit: ops.Hit, outcome: str, points: int, violation: bool) -> Finding:
+        utt = view.utterances[hit.utt] if hit.utt is not None else None
+        role = utt.role if utt is not None else rule.role
+        return Finding(
+            rule_id=rule.id, name=rule.name, category=rule.category, dimension=rule.dimension, mode=rule.mode,
+            outcome=outcome, role=role, start=round(hit.start, 3), end=round(hit.end, 3), text=hit.text,
+            utterance=utt.utt.text if utt is not None else "", points=points, violation=violation,
+            fatal=rule.fatal and violation, alert=rule.alert if violation or rule.mode == "detect" else "none",
+            reason=hit.reason,
+        )  # fmt: skip
+
+    if rule.mode == "require":
+        if not hits:
+            miss = ops.Hit(0.0, view.duration, "", None, f"未做到：{rule.name}")
+            return [make(miss, "missing", -rule.points, True)]
+        return [make(h, "hit", 0, False) for h in hits]
+    if rule.mode == "forbid":
+        return [make(h, "hit", -rule.points if i == 0 else 0, True) for i, h in enumerate(hits)]
+    return [make(h, "hit", 0, False) for h in hits]
+
+
+def evaluate(compiled: CompiledRuleSet, transcript: Transcript) -> list[Finding]:
+    """All findings of every rule on one transcript, rule by rule, hits in time order."""
+    view = compiled.view(transcript)
+    findings: list[Finding] = []
+    for c in compiled.rules:
+        try:
+            found = c.op.hits(view, c.rule.role)
+        except ops.RegexTimeout as err:
+            reason = f"正则表达式 {err.pattern} 匹配超时（单句超过 {ops.REGEX_TIMEOUT_S:g} 秒），请简化该规则"
+            raise RuleEvaluationError(c.rule.id, reason) from None
+        hits = sorted(found, key=lambda h: (h.start, h.end))
+        findings += _findings(c.rule, hits, view)
+    return findings
+
+
+def checks(findings: Iterable[Finding], categories: Iterable[str] = CHECK_CATEGORIES) -> dict[str, bool]:
+    """Per category: did it happen on the call (any hit of a rule of that category)?"""
+    happened = {f.category for f in findings if f.outcome == "hit"}
+    return {category: category in happened for category in categories}

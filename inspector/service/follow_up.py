@@ -1,0 +1,46 @@
+"""What follows a call's new current analysis, for the call job and rescoring alike: in the transaction
+that stores the analysis, the call is sampled for review (复核) and its alert (预警) raised; once that
+transaction committed, the alert's webhook delivery is queued (``inspector.service.webhooks``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from rq import get_current_job
+from sqlalchemy.orm import Session
+
+from inspector.people import alerts, review_queue
+from inspector.service import webhooks
+from inspector.service.context import WorkerContext
+from inspector.service.queue import connect_redis, make_queue
+from inspector.store.schema import Analysis, Call
+from inspector.vocab import DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+
+def after_analysis(session: Session, ctx: WorkerContext, call: Call, analysis: Analysis) -> list[int]:
+    """In the transaction that made ``analysis`` the call's current one: sample it for review (复核) and
+    raise its alert. Returns the ids of alerts to deliver to the webhook once the transaction commits."""
+    review_queue.on_analysis(session, ctx.settings.review, call, analysis)
+    alert = alerts.raise_alert(session, ctx.settings.alerts, call, analysis)
+    return [alert.id] if alert is not None and alert.delivery == DeliveryStatus.PENDING.value else []
+
+
+def enqueue_deliveries(ctx: WorkerContext, alert_ids: Sequence[int]) -> None:
+    """Queue the webhook deliveries of committed alerts. A Redis failure is logged, not raised: the call
+    is done, and an alert left ``pending`` can be delivered again (POST /alerts/{id}/redeliver)."""
+    if not alert_ids:
+        return
+    job = get_current_job()
+    connection = job.connection if job is not None else connect_redis(ctx.settings.redis_url)
+    try:
+        queue = make_queue(ctx.settings, connection)
+        for alert_id in alert_ids:
+            webhooks.enqueue_delivery(queue, ctx.settings.alerts, alert_id)
+    except Exception:
+        log.exception("alerts %s: could not queue the webhook deliveries", list(alert_ids))
+    finally:
+        if job is None:
+            connection.close()
