@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -36,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from telephone import telephone_copy
 
 from inspector.settings import PROJECT_ROOT, AudioSettings, Settings
 from inspector.speech.audio import decode
@@ -67,20 +66,6 @@ class Tally:
     detections: int = 0
     false_regions: int = 0
     lines: list[str] = field(default_factory=list)
-
-
-def telephone_copy(src: Path, cache: Path) -> Path:
-    """``src`` as a PBX would deliver it: 8 kHz μ-law mono, 300-3400 Hz (cached)."""
-    dst = cache / (src.stem + ".wav")
-    if not dst.exists():
-        if shutil.which("sox") is None:
-            sys.exit("需要 sox 来转换评测音频：apt-get install -y sox")
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_suffix(".tmp.wav")
-        subprocess.run(["sox", str(src), "-r", "8000", "-c", "1", "-e", "mu-law", str(tmp), "sinc", "300-3400"],
-                       check=True, capture_output=True)
-        tmp.rename(dst)
-    return dst
 
 
 def intersections(turns: list[tuple[Span, str]]) -> list[Span]:

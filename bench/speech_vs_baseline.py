@@ -32,8 +32,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -43,6 +41,7 @@ from pathlib import Path
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 from rapidfuzz.distance import Levenshtein
+from telephone import telephone_copy
 
 from inspector.qa.evaluate import dropped_utterances, load_reference, phrase_report, role_attributed_cer
 from inspector.settings import PROJECT_ROOT, AudioSettings, Settings
@@ -76,20 +75,6 @@ class Result:
 
 
 # --- data -----------------------------------------------------------------------------------------
-
-
-def telephone_copy(src: Path, cache: Path) -> Path:
-    """``src`` as a PBX would deliver it: 8 kHz μ-law mono, 300-3400 Hz (cached)."""
-    dst = cache / (src.stem + ".wav")
-    if not dst.exists():
-        if shutil.which("sox") is None:
-            sys.exit("需要 sox 来转换评测音频：apt-get install -y sox")
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_suffix(".tmp.wav")
-        subprocess.run(["sox", str(src), "-r", "8000", "-c", "1", "-e", "mu-law", str(tmp), "sinc", "300-3400"],
-                       check=True, capture_output=True)
-        tmp.rename(dst)
-    return dst
 
 
 def real_zh_clips(directory: Path) -> list[Clip]:

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+from pbx import MASTER_HEADER, TZ, at, master_row, write
 
 from inspector.intake.cdr import Cdr, CdrMapping, CdrRowError, read_cdr
 from inspector.intake.metadata import CallMetadata, ImportInputError
 
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
-
-
-def write(path: Path, data: bytes = b"RIFF") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
 # --------------------------------------------------------------------------- CDR
-
-MASTER_HEADER = "accountcode,src,dst,dcontext,calldate,duration,billsec,disposition,uniqueid,recordingfile"
-
-
-def master_row(src: str, dst: str, calldate: str, billsec: str, uniqueid: str, recording: str) -> str:
-    return f',{src},{dst},from-internal,{calldate},{billsec},{billsec},ANSWERED,{uniqueid},{recording}'
 
 
 def test_read_cdr_utf8_bom_defaults(tmp_path: Path) -> None:
@@ -196,7 +176,6 @@ def test_cdr_lookup_order(tmp_path: Path) -> None:
     assert cdr.lookup(Path("b.mp3"), None) is by_stem
     assert cdr.lookup(Path("c.wav"), CallMetadata(call_id="u")) is by_id
     assert cdr.lookup(Path("c.wav"), None) is None
-
 
 
 def test_row_error_is_a_plain_record() -> None:

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
+from pbx import TZ, at
 
 from inspector.intake.filenames import ASTERISK, FREESWITCH, convention_from_pattern, conventions_for, parse_filename
 from inspector.intake.metadata import CallMetadata, ImportInputError
 
-TZ = ZoneInfo("Asia/Shanghai")
 BUILTIN = (ASTERISK, FREESWITCH)
 UUID = "6f1c2f0e-3b4a-4e55-9a7c-1d2e3f405162"
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
 
 
 # --------------------------------------------------------------------------- metadata

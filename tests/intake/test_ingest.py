@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from pbx import TZ
 from sqlalchemy import func, select
 
 from inspector.intake.ingest import import_recordings
 from inspector.intake.scan import scan
 from inspector.store.blobs import LocalAudioStore, sha256_file
 from inspector.store.schema import Agent, Call
-
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _pbx_folder(root: Path, samples_dir: Path) -> Path:

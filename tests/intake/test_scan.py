@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+from pbx import MASTER_HEADER, TZ, at, master_row, write
 
 from inspector.intake import scan as scan_module
 from inspector.intake.cdr import Cdr, CdrMapping, read_cdr
@@ -15,25 +14,7 @@ from inspector.intake.filenames import conventions_for
 from inspector.intake.metadata import CallMetadata, ImportInputError
 from inspector.intake.scan import ImportItem, SkippedFile, scan
 
-TZ = ZoneInfo("Asia/Shanghai")
 UUID = "6f1c2f0e-3b4a-4e55-9a7c-1d2e3f405162"
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
-
-
-def write(path: Path, data: bytes = b"RIFF") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
-MASTER_HEADER = "accountcode,src,dst,dcontext,calldate,duration,billsec,disposition,uniqueid,recordingfile"
-
-
-def master_row(src: str, dst: str, calldate: str, billsec: str, uniqueid: str, recording: str) -> str:
-    return f',{src},{dst},from-internal,{calldate},{billsec},{billsec},ANSWERED,{uniqueid},{recording}'
 
 
 # --------------------------------------------------------------------------- scan
