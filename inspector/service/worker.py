@@ -21,6 +21,7 @@ from multiprocessing.process import BaseProcess
 
 from rq import Queue, SimpleWorker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+from rq.exceptions import StopRequested
 from rq.scheduler import ForkProcess, RQScheduler
 from rq.scheduler import run as run_scheduler
 
@@ -131,6 +132,8 @@ class InspectorWorker(SimpleWorker):
             return
         try:
             reconcile(self.context.db, self.reconcile_queue, self.context.settings)
+        except StopRequested:  # SIGTERM while reconciling: RQ's warm shutdown, not a failure to swallow
+            raise
         except Exception:  # a database outage must not stop the worker; the next interval tries again
             log.exception("reconcile failed")
 
