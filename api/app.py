@@ -22,6 +22,7 @@ from api.routes import (
     appeals,
     assessments,
     auth,
+    calibration,
     calls,
     coaching,
     exports,
@@ -93,7 +94,7 @@ def create_app(
 
     protected = APIRouter(dependencies=[Depends(current_principal)], responses=error_responses(*PROTECTED_ERRORS))
     for module in (calls, agents, teams, rulesets, exports, health, auth, coaching, assessments, alerts, reviews,
-                   appeals):  # fmt: skip
+                   appeals, calibration):  # fmt: skip
         protected.include_router(module.router)
     app.include_router(protected, prefix=API_PREFIX)
     app.include_router(health.public, prefix=API_PREFIX, responses=error_responses(*COMMON_ERRORS))

@@ -34,7 +34,6 @@ from inspector.errors import (
     UnsupportedCodec,
     UnsupportedSampleRate,
 )
-from inspector.people.errors import TrainingError
 from inspector.store.db import DatabaseError
 from inspector.store.tokens import TokenError
 from inspector.store.users import UserError
@@ -122,8 +121,9 @@ def _detail_and_fields(err: InspectorError) -> tuple[str, dict[str, Any]]:
         return f"规则文件无效：{err.message}", fields
     if isinstance(err, DatabaseError):
         return "数据库暂时不可用，请稍后重试", {}
-    if isinstance(err, TrainingError) and err.kind is ErrorKind.INVALID:
-        return err.message, {"field": err.field}  # the coaching input at fault (null when none)
+    if err.kind is ErrorKind.INVALID and hasattr(err, "field"):
+        # The input at fault (coaching, calibration rounds...; null when none).
+        return err.message, {"field": err.field}
     return err.message, {}
 
 

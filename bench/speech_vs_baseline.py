@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import sys
 import time
@@ -128,7 +129,7 @@ def pipeline_system(settings: Settings) -> Callable[[Path], Result]:
 def with_overrides(overrides: str) -> Settings:
     """Settings() with ``key.sub=value`` pairs (JSON values, else strings) applied."""
     data = Settings().model_dump()
-    for pair in filter(None, overrides.split(",")):
+    for pair in filter(None, re.split(r",(?![^\[]*\])", overrides)):  # commas inside [...] belong to a list
         key, _, raw = pair.partition("=")
         try:
             value = json.loads(raw)
@@ -344,9 +345,13 @@ def main() -> int:
             sys.exit(f"unknown set {set_name}")
         if args.limit:
             clips = clips[: args.limit]
-        # Warm-up: one clip through every system (lazy model parts, first-call allocations).
+        # Warm-up: one clip of each channel layout through every system. A worker loads its models
+        # once and keeps them; the mono path has parts (diarization, overlap) that the stereo path
+        # never loads, and their first use also reads torch's libraries from disk.
+        warm_up = {clip.channels: clip for clip in reversed(clips)}
         for run in systems.values():
-            run(clips[0].path)
+            for clip in warm_up.values():
+                run(clip.path)
         rows: dict[str, list[tuple[Clip, Result]]] = {name: [] for name in systems}
         for clip in clips:
             for name, run in systems.items():

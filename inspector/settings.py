@@ -40,8 +40,12 @@ class AsrSettings(BaseModel):
     workers: int = Field(2, ge=1)
     beam_size: int = Field(5, ge=1)
     best_of: int = Field(1, ge=1)
-    # Greedy/beam first; on a repetition loop or low confidence, fall back to sampling.
-    temperatures: list[float] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    # Beam search only. Whisper's fallback ladder (0.0, 0.2, ... 1.0: re-decode by sampling when a
+    # window's text is repetitive or its log-probability low) cost CER on real speech and made runs
+    # differ (README "Ablation"); repetition loops are cut after decoding (asr.drop_repetition_loops),
+    # and a region that gives nothing is still decoded once more by sampling (0.4 when this list has
+    # no temperature above 0). A longer list turns the ladder back on.
+    temperatures: list[float] = Field(default_factory=lambda: [0.0], min_length=1)
     compression_ratio_threshold: float = 2.0
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
@@ -126,6 +130,9 @@ class ApiSettings(BaseModel):
     max_upload_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Largest recording accepted by POST /calls.")
     max_upload_duration_s: float = Field(7200.0, gt=0)
     page_size: int = Field(50, ge=1, le=1000)
+    # GET /calls counts matching calls up to this many and then says "more" (total_exact false): an
+    # exact count reads every matching row on every page view. 0 = always count exactly.
+    count_limit: int = Field(10000, ge=0)
     max_ruleset_bytes: int = Field(1024 * 1024, gt=0)
     # Every other request body (JSON, forms); refused with 413 before or while it is read.
     max_body_bytes: int = Field(1024 * 1024, gt=0)
@@ -146,6 +153,7 @@ class ReviewSettings(BaseModel):
 
     red: bool = True  # every red alert
     fatal: bool = True  # every fatal (一票否决) call
+    uncertain: bool = True  # every call with an uncertain finding (it deducts nothing until confirmed)
     lowest_percent: float = Field(5.0, ge=0, le=100)  # the lowest-scoring N% of each local week's calls
     random_percent: float = Field(2.0, ge=0, le=100)  # a random X% of each agent's calls per week (at least 1)
 

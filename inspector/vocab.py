@@ -71,6 +71,7 @@ class ReviewReason(enum.StrEnum):
 
     RED = "red"
     FATAL = "fatal"
+    UNCERTAIN = "uncertain"
     LOWEST = "lowest"
     RANDOM = "random"
     APPEAL = "appeal"
@@ -106,6 +107,13 @@ class CoachingStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class CalibrationStatus(enum.StrEnum):
+    """A reviewer calibration round (校准): open while reviewers judge, closed when the figures are final."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 class CheckCategory(enum.StrEnum):
     """Categories of rules (what a rule checks)."""
 
@@ -136,13 +144,14 @@ LABELS: dict[type[enum.StrEnum], dict[str, str]] = {
     DeliveryStatus: {"none": "未推送", "pending": "推送中", "delivered": "已推送", "failed": "推送失败"},
     CallStatus: {"queued": "排队中", "processing": "分析中", "done": "已完成", "failed": "失败"},
     CallDirection: {"inbound": "呼入", "outbound": "呼出"},
-    ReviewReason: {"red": "红色预警", "fatal": "一票否决", "lowest": "最低分", "random": "随机抽检", "appeal": "申诉",
-                   "manual": "人工指派"},
+    ReviewReason: {"red": "红色预警", "fatal": "一票否决", "uncertain": "待确认的发现", "lowest": "最低分",
+                   "random": "随机抽检", "appeal": "申诉", "manual": "人工指派"},
     ReviewStatus: {"pending": "待复核", "done": "已复核"},
     Verdict: {"confirmed": "已确认", "rejected": "已驳回（误报）"},
     AppealStatus: {"open": "申诉中", "accepted": "申诉成功", "rejected": "申诉驳回"},
     AppealDecision: {"accepted": "申诉成功", "rejected": "申诉驳回"},
     CoachingStatus: {"assigned": "进行中", "done": "已完成", "cancelled": "已取消"},
+    CalibrationStatus: {"open": "进行中", "closed": "已结束"},
     CheckCategory: {
         "greeting": "开场问候", "self_id": "自报工号", "empathy": "共情话术", "apology": "致歉", "closing": "结束语",
         "prohibited": "服务禁语", "customer_emotion": "客户负面情绪", "escalation": "投诉升级", "silence": "长时间静音",
@@ -167,6 +176,7 @@ API_NAMES: dict[type[enum.StrEnum], str] = {
     AppealStatus: "appeal_status",
     AppealDecision: "appeal_decision",
     CoachingStatus: "coaching_status",
+    CalibrationStatus: "calibration_status",
     CheckCategory: "check_category",
 }
 

@@ -33,7 +33,9 @@ from api.schemas.calls import (
     call_detail,
     call_summary,
 )
+from api.schemas.carryover import carry_over_out
 from api.schemas.errors import error_responses
+from inspector.people import carryover
 from inspector.service.call_job import retry_calls
 from inspector.store.calls import load_transcript
 from inspector.vocab import CallStatus
@@ -73,9 +75,12 @@ def list_call_page(
     f = params.to_filter(state.tz, agent_scope(principal), team_scope(principal))
     rows = list_calls(session, f, offset=(page - 1) * size, limit=size)
     full = sees_full_caller(principal)
+    limit = state.settings.api.count_limit or None
+    total = count_calls(session, f, at_most=limit)
     return CallPage(
         items=[call_summary(state, call, name, team, full) for call, name, team in rows],
-        total=count_calls(session, f),
+        total=min(total, limit) if limit else total,
+        total_exact=limit is None or total <= limit,
         page=page,
         page_size=size,
     )
@@ -96,7 +101,10 @@ def retry_all(_: Reviewer, state: State) -> RetryResult:
 def get_call(call_id: str, principal: Anyone, state: State, session: DbSession) -> CallDetail:
     call = visible_call(session, principal, call_id)
     name, team = agent_of(session, call.agent_id)
-    return call_detail(state, call, name, team, sees_full_caller(principal), current_analysis(session, call))
+    analysis = current_analysis(session, call)
+    carried = None if analysis is None else carryover.carry_over_of(session, call.id, analysis[0].id)
+    carry = None if carried is None else carry_over_out(state, carried, agent_scope(principal) is None)
+    return call_detail(state, call, name, team, sees_full_caller(principal), analysis, carry)
 
 
 @router.get(

@@ -96,7 +96,7 @@ def _calls_export(
     fmt: Format, principal: Staff, state: State, session: DbSession, params: CallFilterParams
 ) -> Response:
     f = params.to_filter(state.tz, agent_scope(principal), team_scope(principal))
-    if count_calls(session, f) > MAX_EXPORT_ROWS:
+    if count_calls(session, f, at_most=MAX_EXPORT_ROWS) > MAX_EXPORT_ROWS:
         raise ApiError(
             422, "export_too_large", f"导出超过 {MAX_EXPORT_ROWS} 条，请缩小筛选范围", limit_rows=MAX_EXPORT_ROWS
         )

@@ -1,5 +1,6 @@
 """Review (复核): the review queue, sampling, a call's review page, verdicts, added findings, explicit scores,
-rule precision and the audit log.
+rule precision, the audit log and the review work a rule change could not carry over (staff only; a team
+lead sees its team's).
 
 Who may do what (roles from ``api.deps``): reviewers and admins change scores and work the queue;
 trainers and team leads read (a call's review page, rule precision) but cannot change a score (403); an
@@ -21,10 +22,11 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
-from api.deps import Anyone, DbSession, Principal, Reviewer, Staff, State, agent_scope, visible_call
+from api.deps import Anyone, DbSession, Principal, Reviewer, Staff, State, agent_filter, agent_scope, visible_call
 from api.errors import invalid_param
 from api.fields import AgentQuery, HitIndexPath, IdPath, MultiLine, PageQuery, PageSizeQuery, SingleLine
 from api.queries import agent_names, parse_date
+from api.schemas.carryover import CarryOverLossPage, loss_out
 from api.schemas.common import AuditEntryOut, AuditList
 from api.schemas.errors import error_responses
 from api.schemas.reviews import (
@@ -39,9 +41,9 @@ from api.schemas.reviews import (
     review_out,
 )
 from api.state import AppState
-from inspector.people import precision, reading, review_queue, verdicts
+from inspector.people import carryover, precision, reading, review_queue, verdicts
 from inspector.store import audit
-from inspector.store.schema import Analysis, Call
+from inspector.store.schema import Analysis, Call, CarryOverLoss
 
 router = APIRouter(tags=["复核"], responses=error_responses(409))
 
@@ -211,3 +213,23 @@ def get_audit(
 ) -> AuditList:
     entries = audit.history(session, entity, entity_id)
     return AuditList(items=[AuditEntryOut(**audit.to_dict(entry)) for entry in entries])
+
+
+@router.get(
+    "/reviews/carry-over-losses",
+    response_model=CarryOverLossPage,
+    summary="规则集更新后无法沿用的复核结论与补充扣分（最新在前）",
+)
+def list_carry_over_losses(
+    principal: Staff,
+    state: State,
+    session: DbSession,
+    call_id: Annotated[str | None, Query(min_length=1, max_length=128, description="只看该通话"), SingleLine] = None,
+    page: PageQuery = 1,
+    page_size: PageSizeQuery = None,
+) -> CarryOverLossPage:
+    size = page_size or state.settings.api.page_size
+    found = carryover.list_losses(session, visible=agent_filter(principal, CarryOverLoss.agent_id), call_id=call_id,
+                                  offset=(page - 1) * size, limit=size)  # fmt: skip
+    return CarryOverLossPage(items=[loss_out(state, loss, True) for loss in found.items], total=found.total,
+                             page=page, page_size=size)  # fmt: skip

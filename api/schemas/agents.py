@@ -56,6 +56,8 @@ class ScorecardOut(BaseModel):
     trend: list[TrendPointOut]
     most_missed: list[MissedRuleOut]
     team_percentile: float | None = Field(description="在班组中的百分位（0–100）")
+    uncertain_calls: int = Field(0, description="含待确认发现（识别置信度低，确认前不扣分）的通话数")
+    uncertain_share: float = Field(0.0, description="含待确认发现的通话占比（0–1）")
 
 
 class LeaderboardEntryOut(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from api.schemas.carryover import CarryOverOut
 from api.state import AppState
 from inspector.store.schema import Analysis, Call, RuleSetRecord
 from inspector.vocab import AlertLevel, CallDirection, CallStatus
@@ -35,7 +36,10 @@ class CallSummary(BaseModel):
 
 class CallPage(BaseModel):
     items: list[CallSummary]
-    total: int
+    total: int = Field(description="符合条件的通话数；total_exact 为 false 时是下限（实际更多）")
+    total_exact: bool = Field(
+        True, description="总数是否精确：超过 settings.api.count_limit 条时只计到该数，列表仍可翻页"
+    )
     page: int
     page_size: int
 
@@ -73,6 +77,9 @@ class CallDetail(BaseModel):
     # reviewed score that counts in lists and scorecards (``reviewed_score`` is null until then).
     reviewed_score: float | None = None
     effective_score: float | None = None
+    # Done calls: the review carried over from the previous rule set's analysis into the current one, what was
+    # carried and what was lost (null when the current analysis got no carried-over review).
+    carry_over: CarryOverOut | None = Field(None, description="规则集更新后沿用的复核结果（无则为 null）")
 
 
 class TranscriptOut(BaseModel):
@@ -134,6 +141,7 @@ def call_detail(
     team_id: str | None,
     full_caller: bool,
     analysis: tuple[Analysis, RuleSetRecord | None] | None,
+    carry_over: CarryOverOut | None = None,
 ) -> CallDetail:
     detail = CallDetail(
         call_id=call.id,
@@ -164,4 +172,5 @@ def call_detail(
         detail.ruleset = RuleSetRef(
             id=row.rule_set_id, name=record.name if record else "", version=record.version if record else ""
         )
+        detail.carry_over = carry_over
     return detail

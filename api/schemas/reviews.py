@@ -83,6 +83,8 @@ class ReviewedHitOut(BaseModel):
     text: str | None
     points: Number | None
     dimension: str | None
+    confidence: Number | None = Field(None, description="识别器对这些字词的置信度（0-1）；无识别置信度时为 1")
+    uncertain: bool = Field(False, description="置信度低于规则阈值：确认前不扣分、不预警")
     verdict: Verdict | None
     verdict_by: str | None
     verdict_comment: str | None
@@ -165,6 +167,8 @@ def _hit_out(hit: ReviewedHit, people: bool) -> ReviewedHitOut:
         text=h.get("text"),
         points=h.get("points"),
         dimension=h.get("dimension"),
+        confidence=h.get("confidence"),
+        uncertain=bool(h.get("uncertain", False)),
         verdict=verdict.verdict if verdict else None,
         verdict_by=verdict.reviewer if verdict and people else None,
         verdict_comment=verdict.comment if verdict else None,

@@ -14,12 +14,15 @@ import { state } from './core/state.js';
 import { qs } from './core/url.js';
 import { pageAlerts } from './pages/alerts.js';
 import { pageAppeals } from './pages/appeals.js';
+import { pageCalibration } from './pages/calibration.js';
 import { pageCall } from './pages/call.js';
 import { pageCalls } from './pages/calls.js';
 import { pageCoaching } from './pages/coaching.js';
 import { pageLogin } from './pages/login.js';
+import { pagePlayground } from './pages/playground.js';
 import { pagePrecision } from './pages/precision.js';
 import { pageReviews } from './pages/reviews.js';
+import { pageRulesets } from './pages/rulesets.js';
 import { pageScorecard } from './pages/scorecard.js';
 import { pageTeam } from './pages/team.js';
 
@@ -50,6 +53,9 @@ async function showPage(ctx, parts, query) {
       case 'coaching': await pageCoaching(ctx, query); break;
       case 'precision': await pagePrecision(ctx); break;
       case 'alerts': await pageAlerts(ctx, query); break;
+      case 'calibration': await pageCalibration(ctx, parts[1]); break;
+      case 'rulesets': await pageRulesets(ctx); break;
+      case 'playground': await pagePlayground(ctx); break;
       default: setMain(pageError(new Error('页面不存在'), '找不到该页面'));
     }
   } catch (error) {

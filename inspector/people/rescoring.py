@@ -8,6 +8,7 @@ exactly as in machine scoring. A hit keeps the points it had: rejecting the dedu
 ``forbid`` rule restores the rule's points (its other hits stay 0-point evidence); a fatal rule's veto
 holds while any of its hits is not rejected. A finding added with the ``rule_id`` of a fatal rule is a
 fatal violation. Alert level and the fatal flag of the call stay the machine's (what was flagged).
+An ``uncertain`` machine hit (heard with low confidence) counts only once a reviewer confirms it.
 
 An explicit score (``inspector.people.verdicts.adjust_score``) sets ``reviewed_total`` directly; the
 latest action wins, so a later recomputation replaces it and says so (``override_replaced``). After
@@ -17,6 +18,7 @@ and the ``agent_days`` rollup of that agent and day are refreshed, so scorecards
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -56,7 +58,7 @@ def machine_finding(compiled: CompiledRuleSet, hit: dict[str, Any], only_hit_of_
         outcome="missing" if missing else "hit", role=hit.get("role", rule.role), start=hit.get("start", 0.0),
         end=hit.get("end", 0.0), text=text, utterance="", points=points, violation=violation,
         fatal=rule.fatal and violation, alert=rule.alert if violation or rule.mode == "detect" else AlertLevel.NONE,
-        reason="",
+        reason="", confidence=hit.get("confidence", 1.0), uncertain=bool(hit.get("uncertain", False)),
     )  # fmt: skip
 
 
@@ -82,14 +84,16 @@ def added_finding(compiled: CompiledRuleSet, added: AddedFinding) -> Finding:
 def reviewed_score(session: Session, analysis: Analysis) -> CallScore:
     """The analysis scored again without its rejected hits and with the reviewers' findings."""
     compiled = compiled_ruleset(session, analysis.rule_set_id)
-    rejected = set(
-        session.scalars(
-            select(HitVerdict.hit_index).where(
-                HitVerdict.analysis_id == analysis.id, HitVerdict.verdict == Verdict.REJECTED
-            )
-        )
+    rows = session.execute(
+        select(HitVerdict.hit_index, HitVerdict.verdict).where(HitVerdict.analysis_id == analysis.id)
     )
-    kept = [f for i, f in enumerate(machine_findings(compiled, list(analysis.hits or []))) if i not in rejected]
+    verdicts = {index: verdict for index, verdict in rows.tuples()}
+    # A rejected hit is dropped; a confirmed one counts even when the machine was uncertain of it.
+    kept = [
+        replace(f, uncertain=False) if verdicts.get(i) == Verdict.CONFIRMED else f
+        for i, f in enumerate(machine_findings(compiled, list(analysis.hits or [])))
+        if verdicts.get(i) != Verdict.REJECTED
+    ]
     added = session.scalars(
         select(AddedFinding).where(AddedFinding.analysis_id == analysis.id).order_by(AddedFinding.id)
     )

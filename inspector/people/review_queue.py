@@ -3,7 +3,8 @@
 A call gets at most one ``Review`` per analysis (reasons: ``inspector.vocab.ReviewReason``):
 
 - ``on_analysis`` (the worker, right after a call's current analysis is stored): every fatal call
-  (reason ``fatal``) and every red alert (``red``), as ``ReviewSettings`` says;
+  (reason ``fatal``), every red alert (``red``) and every call with an uncertain finding, one that
+  deducts and alerts nothing until a reviewer confirms it (``uncertain``), as ``ReviewSettings`` says;
 - ``sample_week`` (weekly, by hand or a scheduler): the lowest ``lowest_percent``% of a local ISO
   week's calls by effective score (``lowest``) and a random ``random_percent``% of each agent's calls
   (``random``). Counts are rounded and at least 1 when the percent is above 0. The random pick is
@@ -75,6 +76,8 @@ def on_analysis(session: Session, settings: ReviewSettings, call: Call, analysis
         reason = ReviewReason.FATAL
     elif settings.red and analysis.alert == AlertLevel.RED:
         reason = ReviewReason.RED
+    elif settings.uncertain and (analysis.score or {}).get("uncertain_rules"):
+        reason = ReviewReason.UNCERTAIN
     if reason is None:
         return review_of(session, analysis.id)
     review, _ = enqueue(session, call, analysis.id, reason, SYSTEM_ACTOR, SYSTEM_ROLE)

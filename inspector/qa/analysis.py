@@ -7,9 +7,10 @@ per line)::
     {"file", "agent_id", "duration_s",
      "utterances": [{"start", "end", "speaker", "role", "text", "confidence"}],
      "score": {"total", "dimensions": {id: {"name", "weight", "score"}}, "fatal", "fatal_rules",
-               "alert", "alert_reasons"},
+               "alert", "alert_reasons", "uncertain_rules"},
      "checks": {"greeting": bool, ...},          # CHECK_CATEGORIES: did it happen on the call
-     "hits": [{"rule_id", "category", "role", "start", "end", "text", "points", "dimension"}],
+     "hits": [{"rule_id", "category", "role", "start", "end", "text", "points", "dimension",
+               "confidence", "uncertain"}],
      "emotion": {...},                           # inspector.qa.emotion.scorer's CallEmotion.to_dict()
      "topics": ["漏水/维修", ...],                 # names of the matched ``category: topic`` rules
      "metrics": {"talk_ratio", "silence_max_s", "overlaps", "agent_cpm"},
@@ -17,7 +18,8 @@ per line)::
 
 ``hits`` lists every finding of the rule set: each hit with the words heard and when, and for a
 ``require`` rule that was not met one entry with empty ``text`` spanning the call. ``points`` < 0
-is what the finding deducted from the total.
+is what the finding deducted from the total; an ``uncertain`` hit (heard with less ``confidence``
+than its rule's ``min_confidence``) deducts and alerts nothing until a reviewer confirms it.
 
 Metrics: ``talk_ratio`` = agent speech seconds / (agent + customer speech seconds);
 ``silence_max_s`` = the longest gap between utterances with nobody speaking; ``overlaps`` = the
@@ -209,6 +211,8 @@ def to_dict(analysis: CallAnalysis) -> dict[str, Any]:
                 "text": f.text,
                 "points": f.points,
                 "dimension": f.dimension,
+                "confidence": f.confidence,
+                "uncertain": f.uncertain,
             }
             for f in analysis.hits
         ],

@@ -17,6 +17,10 @@ Scoring design (``score_call``):
 - **一票否决 (fatal).** A finding with ``fatal`` and ``violation`` (a fatal rule broken) sets the
   total to 0 and lists the rule in ``fatal_rules``. The dimension scores are kept as computed, so
   the agent still sees where else points were lost (coaching); only the total is vetoed.
+- **Uncertain findings** (``Finding.uncertain``: the words behind them were heard with less confidence
+  than the rule's ``min_confidence``) deduct nothing, veto nothing and raise no alert; their rules are
+  listed in ``uncertain_rules`` and the call goes to the review queue, where a reviewer's verdict
+  makes them count (confirmed) or drops them (rejected).
 - **Alert.** The call's alert is the highest ``alert`` among its findings, red > yellow > blue >
   none, and a fatal violation makes it red whatever its rule says. ``alert_reasons`` has one
   Chinese line per rule that raised an alert (or broke a fatal rule), highest level first, naming
@@ -40,7 +44,7 @@ The agent's own dead air, interruptions, speech rate and slow replies cost point
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.qa.rules.engine import CompiledRuleSet, Finding
@@ -74,6 +78,8 @@ class CallScore:
     alert: str
     alert_reasons: list[str]
     deductions: list[tuple[str, int]]
+    # Rules with uncertain findings that would have deducted, vetoed or alerted (see engine.Finding).
+    uncertain_rules: list[str] = field(default_factory=list)
 
 
 def _normalized_weights(compiled: CompiledRuleSet) -> dict[str, float]:
@@ -99,6 +105,8 @@ def _alerts(findings: list[Finding]) -> tuple[str, list[str]]:
     """The call's alert level and one reason per alerting rule, highest level first."""
     per_rule: dict[str, tuple[int, str, list[str], bool]] = {}  # rule id → (level, name, quotes, fatal)
     for f in findings:
+        if not f.counts:
+            continue
         fatal = f.fatal and f.violation
         level = max(_level(f.alert), _level("red") if fatal else 0)
         if level == 0:
@@ -121,9 +129,14 @@ def score_call(compiled: CompiledRuleSet, findings: list[Finding]) -> CallScore:
     lost = dict.fromkeys(weights, 0.0)
     deductions: list[tuple[str, int]] = []
     fatal_rules: list[str] = []
+    uncertain_rules: list[str] = []
     for f in findings:
         if f.dimension not in weights:
             raise ValueError(f"规则 {f.rule_id} 的维度 {f.dimension} 不在规则集 {compiled.ruleset.id} 中")
+        if not f.counts:
+            if f.rule_id not in uncertain_rules:
+                uncertain_rules.append(f.rule_id)
+            continue
         if f.points < 0:
             lost[f.dimension] += -f.points
             deductions.append((f.rule_id, -f.points))
@@ -137,7 +150,7 @@ def score_call(compiled: CompiledRuleSet, findings: list[Finding]) -> CallScore:
     alert, alert_reasons = _alerts(findings)
     return CallScore(
         total=total, dimensions=dimensions, fatal=bool(fatal_rules), fatal_rules=fatal_rules,
-        alert=alert, alert_reasons=alert_reasons, deductions=deductions,
+        alert=alert, alert_reasons=alert_reasons, deductions=deductions, uncertain_rules=uncertain_rules,
     )  # fmt: skip
 
 
@@ -153,4 +166,5 @@ def to_dict(score: CallScore) -> dict[str, Any]:
         "fatal_rules": list(score.fatal_rules),
         "alert": score.alert,
         "alert_reasons": list(score.alert_reasons),
+        "uncertain_rules": list(score.uncertain_rules),
     }

@@ -49,6 +49,7 @@ class Totals:
     yellow: int = 0
     blue: int = 0
     fatal: int = 0
+    uncertain: int = 0
     dimensions: dict[str, float] = field(default_factory=dict)
     checks: dict[str, int] = field(default_factory=dict)
     missed: dict[str, int] = field(default_factory=dict)

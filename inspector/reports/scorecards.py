@@ -63,6 +63,8 @@ class Scorecard:
     trend: list[TrendPoint] = field(default_factory=list)
     most_missed: list[MissedRule] = field(default_factory=list)
     team_percentile: float | None = None  # 0..100, see ``percentile_rank``
+    # Calls with a low-confidence finding awaiting a reviewer (it deducts nothing until confirmed).
+    uncertain_calls: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,8 @@ class Scorecard:
             "trend": [p.to_dict() for p in self.trend],
             "most_missed": [m.to_dict() for m in self.most_missed],
             "team_percentile": self.team_percentile,
+            "uncertain_calls": self.uncertain_calls,
+            "uncertain_share": rate(self.uncertain_calls, self.calls),
         }
 
 
@@ -122,6 +126,7 @@ def scorecard(
                 json_text(AgentDay.dimensions),
                 json_text(AgentDay.checks),
                 json_text(AgentDay.missed),
+                AgentDay.uncertain,
             ).where(AgentDay.agent_id == agent_id),
             date_from,
             date_to,
@@ -130,8 +135,9 @@ def scorecard(
 
     totals = Totals()
     buckets: dict[str, list[float]] = {}  # period → [calls, score sum]
-    for day, calls, score_sum, red, yellow, blue, fatal, *_ in rows:
+    for day, calls, score_sum, red, yellow, blue, fatal, *_, uncertain in rows:
         totals.calls += calls
+        totals.uncertain += uncertain or 0
         totals.score_sum += score_sum
         totals.red += red
         totals.yellow += yellow
@@ -166,6 +172,7 @@ def scorecard(
             for rule, count in ranked[: max(0, most_missed)]
         ],
         team_percentile=_team_percentile(session, agent_id, team_id, own_average, date_from, date_to),
+        uncertain_calls=totals.uncertain,
     )
 
 

@@ -3,7 +3,8 @@
 One ``rescore_ruleset`` job per rule set waits in the queue at most, and a request while it waits joins
 it. When it starts it lists the done calls and queues ``rescore_calls`` batches that any worker runs.
 Rescoring reuses the stored transcripts (no ASR); the new analysis becomes a call's current one only
-while its rule set is the active one.
+while its rule set is the active one, and then the review of the call's previous current analysis is
+carried over to it (``inspector.people.carryover``), so reviewed scores survive rule changes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inspector.errors import ErrorKind, InspectorError
+from inspector.people.carryover import carry_review
 from inspector.qa.analysis import CallAnalysis
 from inspector.service.context import WorkerContext, current_context
 from inspector.service.follow_up import after_analysis, enqueue_deliveries
@@ -217,8 +219,10 @@ def _store_analyses(ctx: WorkerContext, rule_set_id: int, analyses: dict[str, Ca
             call = store.get_call(session, call_id)
             if call is None or call.status != CallStatus.DONE.value:
                 continue
+            previous = call.analysis_id
             stored = store.save_analysis(session, call, analysis, rule_set_id, current=current)
             if current:
+                carry_review(session, call, previous, stored)  # reviewer work follows the call to the new rules
                 deliveries += after_analysis(session, ctx, call, stored)
             rescored += 1
     enqueue_deliveries(ctx, deliveries)

@@ -171,9 +171,17 @@ class Recognizer:
         for seg in segments:  # a lazy generator: decoding happens as we iterate
             if on_segment is not None:
                 on_segment(seg.end)
-            if not _hallucinated(seg):
+            if not _hallucinated(seg) and not self._noise_loop(seg):
                 kept.append(seg)
         return kept
+
+    def _noise_loop(self, seg: Segment) -> bool:
+        """A repetition loop (text more compressible than the threshold) where the model itself says
+        there is probably no speech: whisper's hallucination on line noise (我认识了你我认识了你…). With
+        the fallback ladder off this is what sampling used to replace; a loop on speech (low no-speech
+        probability) is kept and cut to its first occurrence (``drop_repetition_loops``)."""
+        s = self.settings
+        return seg.compression_ratio > s.compression_ratio_threshold and seg.no_speech_prob > s.no_speech_threshold
 
     def _options(self, language: str, temperatures: Sequence[float]) -> dict[str, Any]:
         """Decoding options shared by sequential and batched decoding (from ``AsrSettings``)."""
@@ -212,7 +220,7 @@ class Recognizer:
             clip_timestamps=clips,
             batch_size=self.settings.batch_size,
         )
-        return [seg for seg in segments if not _hallucinated(seg)]
+        return [seg for seg in segments if not _hallucinated(seg) and not self._noise_loop(seg)]
 
     @staticmethod
     def _word(w: WhisperWord, start: float, end: float) -> RecognizedWord | None:

@@ -9,7 +9,8 @@ JSON of one transcribed file (``inspector transcribe --format json``, one object
      "timings": {"decode_s", "vad_s", "diarize_s", "asr_s", "total_s", "rtf"}}
 
 ``role`` is exactly ``"agent"`` or ``"customer"``. Times are seconds from the start of the file.
-``confidence`` (0-1) comes from the recognizer's word probabilities; ``flags`` (``UtteranceFlag``)
+``confidence`` (0-1) comes from the recognizer's word probabilities (absent: 1, a transcript from
+elsewhere is taken as certain; rules then find nothing uncertain); ``flags`` (``UtteranceFlag``)
 say why an utterance deserves less trust: ``unheard`` = speech was detected but gave no text (the
 utterance has empty text and confidence 0); ``overlap`` = on a mono recording both parties talked
 at once over some of its words (``inspector.speech.overlap``: those words' probabilities are halved,
@@ -52,7 +53,9 @@ class Utterance:
     role: Role
     text: str
     raw_text: str = ""
-    confidence: float = 0.0
+    # 0-1 from the recognizer's word probabilities; an utterance that states none (hand-made, a
+    # reference) is certain. Unheard speech is 0.
+    confidence: float = 1.0
     words: list[Word] = field(default_factory=list)
     flags: list[UtteranceFlag] = field(default_factory=list)
 
@@ -131,7 +134,9 @@ class Transcript:
                 role=u["role"],
                 text=u["text"],
                 raw_text=u.get("raw_text", u["text"]),
-                confidence=float(u.get("confidence", 0.0)),
+                # A transcript from elsewhere (a reference, another recognizer) that states no confidence
+                # is taken as certain: nothing says its words are doubtful.
+                confidence=float(u.get("confidence", 1.0)),
                 words=[Word(**w) for w in u.get("words", [])],
                 flags=[UtteranceFlag(f) for f in u.get("flags", []) if f in UtteranceFlag._value2member_map_],
             )

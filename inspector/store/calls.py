@@ -352,13 +352,14 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
             .join(Analysis, Analysis.id == Call.analysis_id)
             .where(Call.agent_id == agent_id, Call.day.in_(agent_days))
         ).all()
-        # Findings a reviewer rejected (复核驳回 / accepted appeals) are not counted as missed rules.
-        rejected: set[tuple[int, int]] = set()
+        # Findings a reviewer rejected (复核驳回 / accepted appeals) are not counted as missed rules; an
+        # uncertain finding counts as missed once confirmed, and until a verdict as uncertain.
+        verdicts: dict[tuple[int, int], str] = {}
         if rows:
-            rejected = set(session.execute(
-                select(HitVerdict.analysis_id, HitVerdict.hit_index).where(
-                    HitVerdict.verdict == "rejected", HitVerdict.analysis_id.in_([r[0] for r in rows]))
-            ).all())  # type: ignore[arg-type]  # fmt: skip
+            verdicts = {(a, i): v for a, i, v in session.execute(
+                select(HitVerdict.analysis_id, HitVerdict.hit_index, HitVerdict.verdict).where(
+                    HitVerdict.analysis_id.in_([r[0] for r in rows]))
+            ).tuples()}  # fmt: skip
         days: dict[tuple[str, date], dict[str, Any]] = {}
         for analysis_id, agent, day, total, alert, fatal, score, checks, hits in rows:
             acc = days.setdefault(
@@ -370,6 +371,7 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
                     "yellow": 0,
                     "blue": 0,
                     "fatal": 0,
+                    "uncertain": 0,
                     "dimensions": {},
                     "checks": {},
                     "missed": {},
@@ -384,8 +386,17 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
                 acc["dimensions"][dim] = acc["dimensions"].get(dim, 0.0) + float(value.get("score", 0.0))
             for category, happened in (checks or {}).items():
                 acc["checks"][category] = acc["checks"].get(category, 0) + int(bool(happened))
-            deducted = {h["rule_id"] for i, h in enumerate(hits or ())
-                        if h.get("points", 0) < 0 and (analysis_id, i) not in rejected}  # fmt: skip
+            deducted: set[str] = set()
+            pending = False
+            for i, h in enumerate(hits or ()):
+                verdict = verdicts.get((analysis_id, i))
+                if verdict == "rejected":
+                    continue
+                if h.get("uncertain") and verdict != "confirmed":
+                    pending = True
+                elif h.get("points", 0) < 0:
+                    deducted.add(h["rule_id"])
+            acc["uncertain"] += int(pending)
             for rule_id in deducted:
                 acc["missed"][rule_id] = acc["missed"].get(rule_id, 0) + 1
         session.add_all(AgentDay(agent_id=a, day=d, team_id=teams.get(a), **acc) for (a, d), acc in days.items())

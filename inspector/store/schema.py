@@ -165,6 +165,8 @@ class AgentDay(Base):
     yellow: Mapped[int] = mapped_column(Integer)
     blue: Mapped[int] = mapped_column(Integer)
     fatal: Mapped[int] = mapped_column(Integer)
+    # Calls with a low-confidence finding that no reviewer has confirmed or rejected yet.
+    uncertain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     dimensions: Mapped[dict[str, Any]] = mapped_column(JSON)  # {dimension id: sum of scores}
     checks: Mapped[dict[str, Any]] = mapped_column(JSON)  # {check category: calls where it happened}
     missed: Mapped[dict[str, Any]] = mapped_column(JSON)  # {rule id: calls it deducted points on}
@@ -243,7 +245,7 @@ class Review(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
     analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
-    reason: Mapped[str] = mapped_column(String(32))  # red | fatal | lowest | random | appeal | manual
+    reason: Mapped[str] = mapped_column(String(32))  # inspector.vocab.ReviewReason
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending | done
     created_at: Mapped[datetime] = mapped_column(DateTime)
     reviewer: Mapped[str | None] = mapped_column(String(200))
@@ -358,3 +360,76 @@ class AlertDelivery(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[float | None] = mapped_column(Float)
+
+
+class CarryOverLoss(Base):
+    """A reviewer's verdict or added finding that could not follow a call to the analysis of a new rule set
+    (``inspector.people.carryover``): kept here so it is listed, never dropped silently."""
+
+    __tablename__ = "carry_over_losses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    from_analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    to_analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # verdict | finding
+    reason: Mapped[str] = mapped_column(String(32))  # rule_removed | finding_vanished | dimension_removed
+    rule_id: Mapped[str | None] = mapped_column(String(128))
+    hit_index: Mapped[int | None] = mapped_column(Integer)  # verdict: its hit in the old analysis
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    item: Mapped[dict[str, Any]] = mapped_column(JSON)  # what was lost: the old hit, or the added finding
+    reviewer: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime)  # when the carry-over lost it
+
+
+# --- reviewer calibration (issue 12): the same calls judged blind by several reviewers -------------
+
+
+class CalibrationRound(Base):
+    """A calibration round (校准): several reviewers judge the same calls' hits blind; their agreement is
+    measured per rule (``inspector.people.calibration``). Its verdicts never change a score."""
+
+    __tablename__ = "calibration_rounds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # inspector.vocab.CalibrationStatus
+    closed_by: Mapped[str | None] = mapped_column(String(200))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CalibrationCall(Base):
+    """A call of a round, with the analysis whose hits are judged (frozen when the round is created)."""
+
+    __tablename__ = "calibration_calls"
+    round_id: Mapped[int] = mapped_column(ForeignKey("calibration_rounds.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+
+
+class CalibrationReviewer(Base):
+    """A reviewer (a user name) assigned to a round."""
+
+    __tablename__ = "calibration_reviewers"
+    round_id: Mapped[int] = mapped_column(ForeignKey("calibration_rounds.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CalibrationVerdict(Base):
+    """One reviewer's verdict on one hit of a round's call; separate from ``HitVerdict``: it scores nothing."""
+
+    __tablename__ = "calibration_verdicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("calibration_rounds.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    hit_index: Mapped[int] = mapped_column(Integer)  # position in the frozen analysis' hits
+    rule_id: Mapped[str] = mapped_column(String(128))
+    reviewer: Mapped[str] = mapped_column(String(64))  # the user name
+    verdict: Mapped[str] = mapped_column(String(16))  # inspector.vocab.Verdict
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "call_id", "hit_index", "reviewer", name="uq_calibration_verdicts_hit"),
+    )

@@ -150,7 +150,8 @@ def test_call_detail_of_a_done_call(client, headers, make_call) -> None:
     make_call("done-1", sample=SAMPLE, started_at=datetime(2024, 3, 15, 9, 30))
     detail = client.get(f"{API_PREFIX}/calls/done-1", headers=headers["reviewer"]).json()
     assert detail["status"] == "done" and detail["agent_name"] == "坐席8001" and detail["team_id"] == "A组"
-    assert set(detail["score"]) == {"total", "dimensions", "fatal", "fatal_rules", "alert", "alert_reasons"}
+    assert set(detail["score"]) == {"total", "dimensions", "fatal", "fatal_rules", "alert", "alert_reasons",
+                                    "uncertain_rules"}
     assert detail["checks"]["greeting"] is True
     assert isinstance(detail["hits"], list) and detail["topics"] and "talk_ratio" in detail["metrics"]
     assert detail["ruleset"]["name"] == "property-default" and detail["ruleset"]["version"] == "1"
@@ -213,6 +214,25 @@ def test_audio_supports_byte_ranges(client, headers, make_call, samples_dir) -> 
     etag = full.headers["etag"]
     assert client.get(url, headers={**auth, "Range": "bytes=0-9", "If-Range": etag}).status_code == 206
     assert client.get(url, headers={**auth, "Range": "bytes=0-9", "If-Range": '"old"'}).status_code == 200
+
+
+def test_call_list_total_is_exact_up_to_the_count_limit(make_app, settings, headers, make_call) -> None:
+    from fastapi.testclient import TestClient
+
+    for i in range(3):
+        make_call(f"c{i}", agent_id="8001")
+    with TestClient(make_app(settings.model_copy(update={"api": ApiSettings(count_limit=2)}))) as client:
+        page = client.get(f"{API_PREFIX}/calls?page_size=1", headers=headers["admin"]).json()
+        assert page["total"] == 2 and page["total_exact"] is False and len(page["items"]) == 1
+        assert client.get(f"{API_PREFIX}/calls?page=3&page_size=1", headers=headers["admin"]).json()["items"]
+        narrow = client.get(f"{API_PREFIX}/calls?agent_id=no-such-agent", headers=headers["admin"]).json()
+        assert narrow["total"] == 0 and narrow["total_exact"] is True
+    with TestClient(make_app(settings.model_copy(update={"api": ApiSettings(count_limit=3)}))) as client:
+        page = client.get(f"{API_PREFIX}/calls", headers=headers["admin"]).json()
+        assert page["total"] == 3 and page["total_exact"] is True
+    with TestClient(make_app(settings.model_copy(update={"api": ApiSettings(count_limit=0)}))) as client:
+        page = client.get(f"{API_PREFIX}/calls", headers=headers["admin"]).json()
+        assert page["total"] == 3 and page["total_exact"] is True
 
 
 def test_agent_token_sees_only_its_own_calls(client, headers, make_call) -> None:

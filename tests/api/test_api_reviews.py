@@ -15,8 +15,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 REVIEW_KEYS = {"id", "call_id", "agent_id", "reason", "status", "score", "machine_score", "alert", "started_at",
                "created_at", "reviewer", "completed_at", "comment", "agent_name"}  # fmt: skip
-HIT_KEYS = {"index", "rule_id", "name", "category", "role", "start", "end", "text", "points", "dimension", "verdict",
-            "verdict_by", "verdict_comment", "appeal"}  # fmt: skip
+HIT_KEYS = {"index", "rule_id", "name", "category", "role", "start", "end", "text", "points", "dimension",
+            "confidence", "uncertain", "verdict", "verdict_by", "verdict_comment", "appeal"}  # fmt: skip
 PAGE_KEYS = {"call_id", "analysis_id", "machine_score", "reviewed_score", "effective_score", "review", "hits",
              "added_findings", "audit"}  # fmt: skip
 

@@ -63,6 +63,8 @@ class Expect:
 
 
 V1 = API_PREFIX
+# A rule for the playground, in block style: body strings are filled with str.format (no braces).
+TRY = "id: t\nname: 试\ncategory: greeting\ndimension: service\nmode: detect\nwhen:\n  keywords:\n    any: [您好]\n"
 EXPECTED: dict[tuple[str, str], Expect] = {
     # calls
     ("POST", f"{V1}/calls"): Expect(ADMIN),
@@ -86,6 +88,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", f"{V1}/rulesets"): Expect(ADMIN),
     ("POST", f"{V1}/rulesets/{{rule_set_id}}/activate"): Expect(ADMIN),
     ("POST", f"{V1}/rulesets/{{rule_set_id}}/rescore"): Expect(ADMIN),
+    ("POST", f"{V1}/rulesets/{{rule_set_id}}/backtest"): Expect(REVIEWERS),
+    ("GET", f"{V1}/rulesets/playground"): Expect(STAFF),  # the active rules' texts: not for agents
+    ("POST", f"{V1}/rulesets/playground"): Expect(ALL, foreign=404, body={"call_id": "{call_id}", "rule_yaml": TRY}),
     # operations, login
     ("GET", f"{V1}/metrics"): Expect(ALL),
     ("GET", f"{V1}/auth/me"): Expect(ALL),
@@ -98,6 +103,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", f"{V1}/calls/{{call_id}}/findings"): Expect(REVIEWERS, body={"description": "漏检", "points": -1}),
     ("POST", f"{V1}/calls/{{call_id}}/score"): Expect(REVIEWERS, body={"score": 90, "reason": "复核调整"}),
     ("GET", f"{V1}/rules/precision"): Expect(STAFF),
+    ("GET", f"{V1}/reviews/carry-over-losses"): Expect(STAFF),  # narrowed for a team lead
     ("GET", f"{V1}/audit"): Expect(REVIEWERS, query="entity=call&entity_id={call_id}"),
     # appeals (申诉): agents appeal on their own calls; admin + reviewer resolve
     ("POST", f"{V1}/calls/{{call_id}}/hits/{{index}}/appeal"): Expect(AGENT, foreign=404, body={"comment": "不认可"}),
@@ -123,6 +129,18 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", f"{V1}/alerts/{{alert_id}}/ack"): Expect(ALERT_HANDLERS, foreign=403, body={"note": "已处理"}),
     ("GET", f"{V1}/alerts/{{alert_id}}/deliveries"): Expect(REVIEWERS),
     ("POST", f"{V1}/alerts/{{alert_id}}/redeliver"): Expect(ADMIN),
+    # reviewer calibration (校准): admin creates and closes; reviewers read and judge (only if assigned: else 409);
+    # the agreement for admin, reviewers and trainers (before close: admin only, else 409)
+    ("POST", f"{V1}/calibrations"): Expect(
+        ADMIN, body={"name": "校准", "reviewers": ["admin", "reviewer"], "call_ids": ["{call_id}"]}
+    ),
+    ("GET", f"{V1}/calibrations"): Expect(REVIEWERS | {"trainer"}),
+    ("GET", f"{V1}/calibrations/{{calibration_id}}"): Expect(REVIEWERS),
+    ("POST", f"{V1}/calibrations/{{calibration_id}}/verdicts"): Expect(
+        REVIEWERS, body={"call_id": "{call_id}", "hit_index": 0, "verdict": "confirmed"}
+    ),
+    ("POST", f"{V1}/calibrations/{{calibration_id}}/close"): Expect(ADMIN),
+    ("GET", f"{V1}/calibrations/{{calibration_id}}/agreement"): Expect(REVIEWERS | {"trainer"}),
 }
 
 # No login needed: health, the vocabulary, login/logout, API docs, the web UI's static pages (their data calls
@@ -171,7 +189,7 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 def world(database, settings, make_call, tokens, password) -> dict[str, dict[str, Any]]:
     """Path/query/body values per variant: ``mine`` (agent 8001, A组), ``teammate`` (8003, A组),
     ``other`` (8002, B组)."""
-    from inspector.people import coaching
+    from inspector.people import calibration, coaching
     from inspector.people.catalog import catalog_for
     from inspector.store.db import utcnow
     from inspector.store.schema import AlertEvent, Appeal, Call, CoachingAssignment, Review, RuleSetRecord
@@ -207,6 +225,10 @@ def world(database, settings, make_call, tokens, password) -> dict[str, dict[str
                 "review_id": review.id, "appeal_id": appeal.id, "alert_id": alert.id,
                 "assignment_id": assignment.id, "password": password,
             }  # fmt: skip
+        calls = calibration.calls_by_id(session, [seed[0] for seed in seeds.values()])
+        round_id = calibration.create_round(session, "user:admin", "admin", "校准", ["admin", "reviewer"], calls).id
+    for variant in values:
+        values[variant]["calibration_id"] = round_id
     return values
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -385,3 +385,82 @@ def test_appeals_accepted_restore_points_and_rejected_keep_them(database, rules)
             appeals.resolve_appeal(s, "user:li", "reviewer", 99999, "accepted", "x")
         rows, total = appeals.list_appeals(s, agent_id="8001", status="accepted")
         assert total == 1 and rows[0].rule_name == "服务禁语" and rows[0].hit["points"] == -10
+
+
+# --- uncertain findings (heard with low confidence) ----------------------------------------------
+
+
+@pytest.fixture
+def doubtful_rules(database: Any, tmp_path: Path) -> Rules:
+    """The default bundle with a pack threshold: findings heard below 0.5 are uncertain."""
+    files = rulesets.read_bundle(Settings().rules_dir)
+    pack = files["property-default.yaml"]
+    assert "\nmin_confidence:" not in pack
+    files["property-default.yaml"] = pack.replace("\ndimensions:", "\nmin_confidence: 0.5\ndimensions:", 1)
+    with database.session() as s:
+        record, _ = rulesets.add_ruleset(s, files)
+        folder = rulesets.materialize(record, tmp_path / "rulesets")
+        return Rules(record.id, Analyzer(Settings(), folder))
+
+
+def _taboo_heard_with(confidence: float):
+    """The TABOO call (87 with the default pack: 服务禁语 -10) with its taboo utterance heard at ``confidence``."""
+    utterances = [replace(u, confidence=confidence) if "不归我们管" in u.text else u for u in TABOO.utterances]
+    return replace(TABOO, utterances=utterances)
+
+
+def _prohibited(analysis) -> int:
+    return next(i for i, h in enumerate(analysis.hits) if h["rule_id"] == "prohibited" and h["points"] < 0)
+
+
+def _day(s: Any, agent: str = "8001") -> AgentDay:
+    row = s.get(AgentDay, (agent, DAY))
+    assert row is not None
+    return row
+
+
+def test_an_uncertain_taboo_waits_for_a_reviewer_and_then_counts(database, doubtful_rules) -> None:
+    call_id = _done_call(database, doubtful_rules, _taboo_heard_with(0.3))
+    with database.session() as s:
+        call, analysis = _get(s, call_id)
+        hit = analysis.hits[_prohibited(analysis)]
+        assert hit["uncertain"] is True and hit["confidence"] == pytest.approx(0.3)
+        assert analysis.total == 97.0 and analysis.alert == "none"  # no -10, no yellow alert
+        assert analysis.score["uncertain_rules"] == ["prohibited"]
+        review = review_queue.on_analysis(s, ReviewSettings(), call, analysis)
+        assert review is not None and review.reason == "uncertain"
+        assert review_queue.on_analysis(s, ReviewSettings(uncertain=False), call, analysis) is review  # already queued
+        day = _day(s)
+        assert day.uncertain == 1 and "prohibited" not in day.missed
+        card = scorecard(s, "8001", DAY, DAY)
+        assert card is not None and card.uncertain_calls == 1
+        assert card.to_dict()["uncertain_share"] == 1.0
+
+        verdicts.set_verdict(s, "user:li", "reviewer", call, _prohibited(analysis), "confirmed", "确实说了")
+        call, analysis = _get(s, call_id)
+        assert analysis.reviewed_total == 87.0 and call.score == 87.0
+        day = _day(s)
+        assert day.uncertain == 0 and day.missed.get("prohibited") == 1
+
+        verdicts.set_verdict(s, "user:li", "reviewer", call, _prohibited(analysis), "rejected", "听错了")
+        call, analysis = _get(s, call_id)
+        assert analysis.reviewed_total == 97.0 and _day(s).uncertain == 0
+
+
+def test_a_clearly_heard_taboo_deducts_at_once(database, doubtful_rules) -> None:
+    call_id = _done_call(database, doubtful_rules, _taboo_heard_with(0.9))
+    with database.session() as s:
+        call, analysis = _get(s, call_id)
+        assert analysis.total == 87.0 and analysis.alert == "yellow" and analysis.score["uncertain_rules"] == []
+        review = review_queue.on_analysis(s, ReviewSettings(), call, analysis)
+        assert review is None  # yellow: not queued by itself
+        assert _day(s).uncertain == 0
+
+
+def test_the_default_pack_trusts_every_finding(database, rules) -> None:
+    """The default pack's min_confidence is 0 (README: no threshold removed a wrong deduction on the
+    samples or their noisy copies), so a doubtful taboo still deducts."""
+    call_id = _done_call(database, rules, _taboo_heard_with(0.1))
+    with database.session() as s:
+        _, analysis = _get(s, call_id)
+        assert analysis.total == 87.0 and analysis.score["uncertain_rules"] == []

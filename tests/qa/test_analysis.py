@@ -47,8 +47,10 @@ def test_json_shape(analyzer: Analyzer, samples_dir: Path):
     assert set(data["utterances"][0]) == {"start", "end", "speaker", "role", "text", "confidence"}
     assert set(data["score"]) >= {"total", "dimensions", "fatal", "alert"}
     assert data["score"]["total"] == 100.0 and data["score"]["alert"] == "none"
-    assert all(set(h) == {"rule_id", "category", "role", "start", "end", "text", "points", "dimension"}
-               for h in data["hits"])  # fmt: skip
+    assert all(set(h) == {"rule_id", "category", "role", "start", "end", "text", "points", "dimension",
+                          "confidence", "uncertain"} for h in data["hits"])  # fmt: skip
+    # A reference transcript states no confidence: its findings are certain.
+    assert all(h["confidence"] == 1.0 and h["uncertain"] is False for h in data["hits"])
     assert isinstance(data["emotion"], dict)
     assert set(data["metrics"]) == {"talk_ratio", "silence_max_s", "overlaps", "agent_cpm"}
     assert data["ruleset"] == {"id": "property-default", "version": 1}

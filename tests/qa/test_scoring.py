@@ -214,6 +214,7 @@ def test_to_dict_shape(tmp_path: Path):
         "fatal_rules": [],
         "alert": "yellow",
         "alert_reasons": ["黄色预警：服务禁语（「不归我们管」）"],
+        "uncertain_rules": [],
     }
     json.dumps(data, ensure_ascii=False)  # plain JSON
 

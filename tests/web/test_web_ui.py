@@ -288,3 +288,70 @@ def test_staff_pages_render(site: Any, ui: Any) -> None:
     expect(page).to_have_url(re.compile(r"#/login"))
     expect(page.locator("#topbar")).to_be_hidden()
     ui.assert_clean()
+
+
+def test_rule_playground_and_backtest_before_activating(site: Any, ui: Any) -> None:
+    """An admin tries an edited rule on a pasted dialogue (the words highlighted, a broken rule named by its
+    line), then backtests a stored rule set: the result is on screen before 启用, which asks first."""
+    from inspector.store import rulesets
+
+    files = rulesets.read_bundle(site.settings.rules_dir)
+    files["property-default.yaml"] = (
+        files["property-default.yaml"]
+        .replace("version: 1", "version: 2", 1)
+        .replace(
+            "category: closing\n    dimension: service\n    mode: require\n    points: 5",
+            "category: closing\n    dimension: service\n    mode: require\n    points: 25",
+            1,
+        )
+    )
+    with site.db.session() as session:
+        record, _ = rulesets.add_ruleset(session, files)
+        candidate_id = record.id
+
+    page = ui.login("admin")
+    page.get_by_role("link", name="规则试验台").click()
+    rule = page.locator("#pg-rule")
+    expect(rule).to_have_value(re.compile(r"^id: greeting\n"))  # starts from the active pack's first rule
+    rule.fill("id: sorry\nname: 致歉\ncategory: apology\ndimension: emotion\nmode: require\npoints: 5\n"
+              "when:\n  keywords: {any: [抱歉]}\n")  # fmt: skip
+    page.get_by_role("button", name="试运行").click()
+    expect(page.locator("#pg-findings tbody tr")).to_have_count(1)
+    expect(page.locator("#pg-findings")).to_contain_text("命中")
+    hit = page.locator("#pg-transcript mark.pg-hit")
+    expect(hit).to_have_text("抱歉")
+    expect(page.locator("#pg-transcript .pg-line.pg-found")).to_contain_text("坐席：非常抱歉给您添麻烦了")
+    page.locator("#pg-transcript").scroll_into_view_if_needed()
+    ui.shot("rule-playground")
+    rule.fill(
+        "id: sorry\nname: 致歉\ncategory: apology\ndimension: speed\nmode: require\nwhen:\n  keywords: {any: [抱歉]}\n"
+    )
+    page.get_by_role("button", name="试运行").click()
+    expect(page.locator("#pg-error")).to_contain_text("rule_yaml:4")
+    expect(page.locator("#pg-error")).to_contain_text("未知的维度 speed")
+
+    page.get_by_role("link", name="规则集").click()
+    row = page.locator(f"#rulesets tr[data-ruleset-id='{candidate_id}']")
+    expect(row).to_contain_text("未启用")
+    expect(page.locator("#activate")).to_have_count(0)  # no 启用 before a backtest
+    row.get_by_role("button", name="试运行（回测）").click()
+    result = page.locator("#backtest")
+    expect(result.locator("#backtest-rules tr[data-rule-id='greeting']")).to_be_visible()
+    expect(result.locator("#backtest-summary")).to_contain_text(f"回测 {len(site.calls)} 通已完成通话")
+    expect(result.locator("#backtest-agents tbody tr").first).to_be_visible()
+    changed = result.locator("#backtest-calls tbody tr")  # the calls without a closing lose 20 more points
+    expect(changed).to_have_count(6)
+    assert changed.first.locator("a").get_attribute("href").startswith("#/calls/HL")
+    activate = result.locator("#activate")
+    expect(activate).to_be_visible()
+    assert result.locator("#backtest-rules").bounding_box()["y"] < activate.bounding_box()["y"]
+    activate.scroll_into_view_if_needed()
+    ui.shot("ruleset-backtest")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    activate.click()
+    expect(activate).to_be_enabled()
+    assert asked and "确定启用" in asked[0]
+    with site.db.session() as session:
+        assert rulesets.active_ruleset(session).id != candidate_id  # dismissed: nothing activated
+    ui.assert_clean()

@@ -51,6 +51,7 @@ export function renderSide(side, view, rerender) {
       review.review.completed_at ? ` · ${fmtTime(review.review.completed_at)}` : '') : null));
 
   // Findings
+  // An uncertain deduction (heard with low confidence) keeps its points but counts only once confirmed.
   const deductions = hits.filter((hit) => hit.points < 0);
   const deductRules = new Set(deductions.map((hit) => hit.rule_id));
   const others = hits.filter((hit) => !(hit.points < 0) && !deductRules.has(hit.rule_id));
@@ -102,6 +103,7 @@ function hitWhen(hit, duration) {
 function hitItem(hit, evidence, view, rerender) {
   const duration = view.detail.duration_s || (view.detail.metrics && view.detail.metrics.duration_s);
   const rejected = hit.verdict === 'rejected';
+  const pending = hit.uncertain && hit.verdict !== 'confirmed';
   const quote = hit.text ? `「${hit.text}」`
     : (GOOD_CHECKS.has(hit.category) ? `全程未检测到「${ruleName(hit)}」相关话术` : '按整通通话判定（无单句原话）');
   const item = h('div', { class: ['hit-item', 'deduct', rejected ? 'rejected' : ''],
@@ -109,8 +111,10 @@ function hitItem(hit, evidence, view, rerender) {
   h('div', { class: 'hit-main', title: '点击跳转到该处播放', onclick: () => view.seek(hit.start || 0) },
     h('span', { class: 'hit-title' }, ruleName(hit)),
     badge(label('speaker_role', hit.role, '—')),
+    pending ? h('span', { class: 'uncertain', title: `识别置信度 ${fmtNum(hit.confidence)}，低于规则阈值：确认前不扣分、不预警` },
+      badge('待确认', 'yellow')) : null,
     h('span', { class: 'muted small' }, `${dimensionName(hit.dimension, (view.detail.score || {}).dimensions)} · ${hitWhen(hit, duration)}`),
-    h('span', { class: 'pts' }, `${fmtNum(hit.points)} 分`)),
+    h('span', { class: ['pts', pending ? 'zero' : ''] }, pending ? `暂不扣分（${fmtNum(hit.points)}）` : `${fmtNum(hit.points)} 分`)),
   h('div', { class: 'quote' }, quote),
   evidence.length ? h('div', { class: 'row small', style: { marginTop: '4px' } }, h('span', { class: 'muted' }, '其他出处：'),
     evidence.map((ev) => h('button', { class: 'link', type: 'button', onclick: () => view.seek(ev.start) },

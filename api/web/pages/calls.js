@@ -73,9 +73,13 @@ export async function pageCalls(ctx, query) {
 
   const pages = Math.max(1, Math.ceil((data.total || 0) / pageSize));
   const pageLink = (n) => `#/calls${qs({ ...filters, page: n })}`;
-  const pager = h('div', { class: 'pager' }, `共 ${data.total || 0} 条 · 第 ${page} / ${pages} 页`,
+  // Past the server's count limit the total is a lower bound: say so, and keep "next" while pages are full.
+  const exact = data.total_exact !== false;
+  const more = !exact && items.length >= pageSize;
+  const pager = h('div', { class: 'pager' },
+    exact ? `共 ${data.total || 0} 条 · 第 ${page} / ${pages} 页` : `超过 ${data.total} 条 · 第 ${page} 页`,
     h('a', { class: 'btn btn-sm', href: pageLink(page - 1), hidden: page <= 1 }, '上一页'),
-    h('a', { class: 'btn btn-sm', href: pageLink(page + 1), hidden: page >= pages }, '下一页'));
+    h('a', { class: 'btn btn-sm', href: pageLink(page + 1), hidden: !more && page >= pages }, '下一页'));
 
   setMain(
     h('div', { class: 'page-head' }, h('h1', null, staff ? '通话列表' : '我的通话'),

@@ -10,8 +10,9 @@ Every ``Finding`` carries the words and timestamps behind it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ahocorasick
 
@@ -19,7 +20,7 @@ from inspector.errors import InspectorError
 from inspector.qa.rules import operators as ops
 from inspector.qa.rules import schema as s
 from inspector.qa.rules.view import CallView
-from inspector.speech.transcript import Transcript
+from inspector.speech.transcript import Transcript, Utterance
 from inspector.text.numbers import has_digit, normalize_for_match
 
 # The "did this happen on the call?" questions of the reference labels (samples/README.md).
@@ -67,12 +68,27 @@ class Finding:
     fatal: bool
     alert: str
     reason: str
+    # The recognizer's trust in the words behind the finding (1.0 where no words decide it).
+    confidence: float = 1.0
+    # Below the rule's min_confidence: no deduction, veto or alert until a reviewer confirms it.
+    uncertain: bool = False
+
+    @property
+    def counts(self) -> bool:
+        """Whether the finding acts on the score and alerts (it is not an unconfirmed uncertain one)."""
+        return not self.uncertain
 
 
 @dataclass(frozen=True)
 class CompiledRule:
     rule: s.Rule
     op: ops.Op
+    # Whether the condition reads words (keywords / regex / phrase anywhere in it): only then does the
+    # recognizer's confidence bear on the finding.
+    textual: bool = False
+    # The first / last N of a top-level text condition's ``position``: where a missing item would be said.
+    position: tuple[int | None, int | None] = (None, None)
+    min_confidence: float = 0.0
 
 
 @dataclass
@@ -175,7 +191,7 @@ def compile_ruleset(ruleset: s.RuleSet) -> CompiledRuleSet:
     if problems:
         raise ValueError("；".join(reason for *_, reason in problems))
     compiler = _Compiler()
-    rules = [CompiledRule(rule, compiler.compile(rule.when)) for rule in ruleset.rules]
+    rules = [_compiled_rule(compiler, rule, ruleset.min_confidence) for rule in ruleset.rules]
     automaton: ahocorasick.Automaton | None = None
     if compiler.keywords:
         automaton = ahocorasick.Automaton()
@@ -186,16 +202,72 @@ def compile_ruleset(ruleset: s.RuleSet) -> CompiledRuleSet:
     return CompiledRuleSet(ruleset, rules, automaton, digit_words)
 
 
-def _findings(rule: s.Rule, hits: list[ops.Hit], view: CallView) -> list[Finding]:
+def _compiled_rule(compiler: _Compiler, rule: s.Rule, pack_min_confidence: float) -> CompiledRule:
+    threshold = rule.min_confidence if rule.min_confidence is not None else pack_min_confidence
+    return CompiledRule(rule, compiler.compile(rule.when), _textual(rule.when), _position(rule.when), threshold)
+
+
+def _textual(cond: object) -> bool:
+    match cond:
+        case s.KeywordsCond() | s.RegexCond() | s.PhraseCond():
+            return True
+        case s.AllCond(all=children) | s.AnyCond(any=children):
+            return any(_textual(c) for c in children)
+        case s.NotCond(not_=child):
+            return _textual(child)
+        case s.AfterCond(after=a):
+            return _textual(a.anchor) or _textual(a.then)
+    return False
+
+
+def _position(cond: object) -> tuple[int | None, int | None]:
+    pos = getattr(cond, "position", None)
+    return (pos.first, pos.last) if pos is not None else (None, None)
+
+
+def span_confidence(utt: Utterance, start: float, end: float) -> float:
+    """Geometric mean of the probabilities of the words of ``utt`` that overlap ``[start, end]``; the
+    utterance's confidence when it has no word timings there."""
+    inside = [w for w in utt.words if w.end > start and w.start < end] if end > start else []
+    if not inside:
+        return utt.confidence
+    return math.exp(sum(math.log(max(w.probability, 1e-6)) for w in inside) / len(inside))
+
+
+def stretch_confidence(transcript: Transcript, role: str, position: tuple[int | None, int | None]) -> float:
+    """Duration-weighted confidence of the utterances where a missing item would have been said: the
+    role's utterances (first / last N), unheard speech included (at 0). 1.0 when there are none."""
+    chosen = sorted((u for u in transcript.utterances if role == "any" or u.role == role), key=lambda u: u.start)
+    first, last = position
+    if first is not None:
+        chosen = chosen[:first]
+    elif last is not None:
+        chosen = chosen[-last:]
+    total = sum(max(u.end - u.start, 0.0) for u in chosen)
+    if not chosen or total <= 0:
+        return 1.0
+    return sum(max(u.end - u.start, 0.0) * u.confidence for u in chosen) / total
+
+
+def _findings(c: CompiledRule, hits: list[ops.Hit], view: CallView) -> list[Finding]:
+    rule = c.rule
+
     def make(hit: ops.Hit, outcome: str, points: int, violation: bool) -> Finding:
         utt = view.utterances[hit.utt] if hit.utt is not None else None
         role = utt.role if utt is not None else rule.role
+        alert = rule.alert if violation or rule.mode == "detect" else "none"
+        confidence = 1.0
+        if c.textual and outcome == "missing":
+            confidence = stretch_confidence(view.transcript, rule.role, c.position)
+        elif c.textual and utt is not None:
+            confidence = span_confidence(utt.utt, hit.start, hit.end)
+        acts = points < 0 or (rule.fatal and violation) or alert != "none"
         return Finding(
             rule_id=rule.id, name=rule.name, category=rule.category, dimension=rule.dimension, mode=rule.mode,
             outcome=outcome, role=role, start=round(hit.start, 3), end=round(hit.end, 3), text=hit.text,
             utterance=utt.utt.text if utt is not None else "", points=points, violation=violation,
-            fatal=rule.fatal and violation, alert=rule.alert if violation or rule.mode == "detect" else "none",
-            reason=hit.reason,
+            fatal=rule.fatal and violation, alert=alert, reason=hit.reason, confidence=round(float(confidence), 3),
+            uncertain=bool(acts and confidence < c.min_confidence),
         )  # fmt: skip
 
     if rule.mode == "require":
@@ -204,7 +276,15 @@ def _findings(rule: s.Rule, hits: list[ops.Hit], view: CallView) -> list[Finding
             return [make(miss, "missing", -rule.points, True)]
         return [make(h, "hit", 0, False) for h in hits]
     if rule.mode == "forbid":
-        return [make(h, "hit", -rule.points if i == 0 else 0, True) for i, h in enumerate(hits)]
+        # The rule deducts once: at its first certain hit (or its first hit, uncertain, when none is).
+        found = [make(h, "hit", -rule.points, True) for h in hits]
+        deducting = next((i for i, f in enumerate(found) if not f.uncertain), 0)
+        out = []
+        for i, f in enumerate(found):
+            if i != deducting:
+                f = replace(f, points=0, uncertain=f.uncertain and (f.fatal or f.alert != "none"))
+            out.append(f)
+        return out
     return [make(h, "hit", 0, False) for h in hits]
 
 
@@ -219,7 +299,7 @@ def evaluate(compiled: CompiledRuleSet, transcript: Transcript) -> list[Finding]
             reason = f"正则表达式 {err.pattern} 匹配超时（单句超过 {ops.REGEX_TIMEOUT_S:g} 秒），请简化该规则"
             raise RuleEvaluationError(c.rule.id, reason) from None
         hits = sorted(found, key=lambda h: (h.start, h.end))
-        findings += _findings(c.rule, hits, view)
+        findings += _findings(c, hits, view)
     return findings
 
 

@@ -19,6 +19,16 @@ A rule file::
         alert: none               # none | blue | yellow | red
         role: agent               # whose utterances the condition looks at: agent | customer | any
         when: {keywords: {any: [您好]}, position: {first: 2}}
+        min_confidence: 0.5       # optional, else the pack's ``min_confidence`` (top level, default 0)
+
+Confidence-aware findings: a finding of a rule whose condition reads words (keywords, regex, phrase,
+also inside all/any/not/after) carries ``confidence``, the recognizer's trust in the words behind it —
+the geometric mean of the probabilities of the words in the hit's span, or, for a ``missing`` finding,
+the duration-weighted confidence of the utterances where it would have been said (the role's
+utterances, the first/last N of a ``position``; unheard speech counts as 0). A finding that would
+deduct, veto or alert with a confidence below the rule's ``min_confidence`` is ``uncertain``: it is
+reported with its evidence but deducts nothing and raises no alert until a reviewer confirms it
+(``inspector.people.rescoring``). Time-based conditions (silence, interruption, ...) are always certain.
 
 Scoring design (one rule = one expectation):
 
@@ -405,6 +415,9 @@ class Rule(Strict):
     role: RoleName = "agent"
     when: Condition
     description: str = ""
+    # Findings of text conditions whose words the recognizer trusted less than this (0-1) are
+    # ``uncertain``: shown, but no deduction or alert until a reviewer confirms them. None = the pack's.
+    min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
 
     @model_validator(mode="after")
     def _detect_costs_nothing(self) -> Rule:
@@ -421,6 +434,8 @@ class RuleSet(Strict):
     description: str = ""
     dimensions: Annotated[list[Dimension], Field(min_length=1)]
     rules: Annotated[list[Rule], Field(min_length=1)]
+    # The pack's default of ``Rule.min_confidence``; 0 = every finding is certain.
+    min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
     def reference_problems(self) -> list[tuple[str, int, str, str]]:
         """Cross-references that do not hold: (section, index, field, reason), e.g. unknown dimension."""
