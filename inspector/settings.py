@@ -138,6 +138,17 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(1024 * 1024, gt=0)
 
 
+class EmotionSettings(BaseModel):
+    # Customer emotion with the sentiment model as well as the lexicon (inspector.qa.emotion.sentiment;
+    # built into models/ by ``inspector models``); False = the lexicon alone.
+    model: bool = True
+    # The project's hotline training utterances (inside rules_dir when relative).
+    hotline_training: Path = Path("sentiment-hotline-train.tsv")
+    # A local text-classification model folder (transformers, offline; ``pip install 'inspector[emotion]'``)
+    # in place of lexicon + model; evaluate it with ``bench/sentiment.py --transformers FOLDER``.
+    transformers_model: Path | None = None
+
+
 class LoginSettings(BaseModel):
     """Brute-force limits of POST /auth/login, counted in Redis (shared by every API process)."""
 
@@ -209,6 +220,12 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     login: LoginSettings = LoginSettings()
     training: TrainingSettings = TrainingSettings()
+    emotion: EmotionSettings = EmotionSettings()
+
+    @property
+    def sentiment_training(self) -> Path:
+        path = self.emotion.hotline_training
+        return path if path.is_absolute() else self.rules_dir / path
 
     @property
     def database(self) -> str:

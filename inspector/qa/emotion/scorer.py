@@ -17,7 +17,11 @@ JSON of a call (``CallEmotion.to_dict()``)::
     {"customer_negative": bool,
      "peak": {"start", "end", "score", "label", "text"} | null,
      "start": float, "end": float, "trajectory": "好转" | "恶化" | "平稳",
-     "utterances": [{"start", "end", "role", "score", "label", "hits"}]}
+     "utterances": [{"start", "end", "role", "score", "label", "hits",
+                     "p_negative", "model_hits"}]}     # the last two with the sentiment model
+
+With the sentiment model (``LexiconModelBackend``, the default of ``Analyzer``), an utterance the lexicon
+finds calm but the model finds dissatisfied (三天没人清运了) is negative too: see that class.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from inspector.qa.emotion.lexicon import (
     NEGATIVE_CATEGORIES,
     EmotionLexicon,
 )
+from inspector.qa.emotion.sentiment import SentimentModel
 from inspector.speech.transcript import Transcript
 from inspector.vocab import SpeakerRole
 
@@ -62,6 +67,9 @@ class UtteranceEmotion:
     intensity: float  # >= 0
     label: str  # one of LABELS
     hits: list[str] = field(default_factory=list)
+    # With the sentiment model: its calibrated P(dissatisfied) and the n-grams that pushed it most.
+    p_negative: float | None = None
+    model_hits: list[str] = field(default_factory=list)
 
 
 def utterance_emotion(text: str, lexicon: EmotionLexicon) -> UtteranceEmotion:
@@ -136,6 +144,32 @@ class LexiconBackend:
         return [utterance_emotion(t, self.lexicon) for t in texts]
 
 
+@dataclass
+class LexiconModelBackend:
+    """The lexicon plus the sentiment model (``inspector.qa.emotion.sentiment``). The lexicon's reading
+    stands where it finds emotion; an utterance it finds calm or positive that the model calls
+    dissatisfied (P ≥ the model's threshold) becomes negative, labelled 不满, with a score that reaches
+    NEGATIVE_INTENSITY at the threshold and grows with the probability. Every utterance carries the
+    model's probability and the n-grams behind it, so a negative reading always shows its words."""
+
+    lexicon: EmotionLexicon
+    model: SentimentModel
+
+    def score(self, texts: list[str]) -> list[UtteranceEmotion]:
+        out: list[UtteranceEmotion] = []
+        for text in texts:
+            lexical = utterance_emotion(text, self.lexicon)
+            p = self.model.probability(text)
+            evidence = self.model.evidence(text) if p >= self.model.threshold else []
+            score, label = lexical.score, lexical.label
+            if p >= self.model.threshold and not (score < 0 and lexical.intensity >= NEGATIVE_INTENSITY):
+                margin = (p - self.model.threshold) / max(1e-9, 1.0 - self.model.threshold)
+                score = round(min(score, -NEGATIVE_INTENSITY * (1.0 + margin)), 3)
+                label = lexical.label if lexical.label in NEGATIVE_CATEGORIES else NEGATED_POSITIVE_CATEGORY
+            out.append(UtteranceEmotion(score, abs(score), label, lexical.hits, round(p, 3), evidence))
+        return out
+
+
 # --------------------------------------------------------------------------- whole call
 
 
@@ -149,6 +183,8 @@ class UtteranceScore:
     hits: list[str]
     text: str = ""
     intensity: float = 0.0
+    p_negative: float | None = None
+    model_hits: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -194,6 +230,11 @@ class CallEmotion:
                     "score": u.score,
                     "label": u.label,
                     "hits": list(u.hits),
+                    **(
+                        {"p_negative": u.p_negative, "model_hits": list(u.model_hits)}
+                        if u.p_negative is not None
+                        else {}
+                    ),
                 }
                 for u in self.utterances
             ],
@@ -219,6 +260,8 @@ def call_emotion(transcript: Transcript, lexicon: EmotionLexicon, backend: Emoti
             hits=list(e.hits),
             text=u.text,
             intensity=e.intensity,
+            p_negative=e.p_negative,
+            model_hits=list(e.model_hits),
         )
         for u, e in zip(customer, emotions, strict=True)
     ]
