@@ -23,6 +23,7 @@ from api.fields import IdPath, SingleLine
 from api.schemas.calibration import AgreementOut, RoundDetailOut, RoundList, agreement_out, detail_out, round_out
 from api.schemas.errors import error_responses
 from inspector.people import calibration
+from inspector.people.errors import CalibrationOpen
 from inspector.vocab import CalibrationStatus
 
 router = APIRouter(tags=["校准"], responses=error_responses(409))
@@ -115,6 +116,6 @@ def close(calibration_id: IdPath, principal: Admin, state: State, session: DbSes
 def get_agreement(calibration_id: IdPath, principal: Calibrators, state: State, session: DbSession) -> AgreementOut:
     row = calibration.get_round(session, calibration_id)
     if row.status != CalibrationStatus.CLOSED and principal.role != "admin":
-        raise calibration.CalibrationOpen(f"校准 {calibration_id} 尚未结束，结束后才能查看一致性")
+        raise CalibrationOpen(f"校准 {calibration_id} 尚未结束，结束后才能查看一致性")
     result = calibration.agreement(session, calibration_id)
     return agreement_out(state, result)

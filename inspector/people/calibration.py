@@ -31,8 +31,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa, fleiss_kappa
 
-from inspector.errors import ErrorKind
-from inspector.people.errors import HitNotFound, ReviewError, checked_text
+from inspector.people.errors import (
+    CalibrationClosed,
+    CalibrationNotFound,
+    HitNotFound,
+    InvalidCalibration,
+    NotAssigned,
+    checked_text,
+)
 from inspector.people.reading import hit_at
 from inspector.people.rulesets import rule_names
 from inspector.store import audit
@@ -53,48 +59,6 @@ ENTITY = "calibration"
 REVIEWER_ROLES = ("reviewer", "admin")
 MAX_CALLS = 200  # calls in one round
 CATEGORIES = values(Verdict)  # the verdict categories kappa is computed over, in this order
-
-
-# --- errors --------------------------------------------------------------------------------------
-
-
-class CalibrationError(ReviewError):
-    code = "calibration_error"
-
-
-class CalibrationNotFound(CalibrationError):
-    code = "calibration_not_found"
-    kind = ErrorKind.NOT_FOUND
-
-
-class InvalidCalibration(CalibrationError):
-    """Bad input; ``field`` names the field at fault."""
-
-    code = "invalid_calibration"
-    kind = ErrorKind.INVALID
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class NotAssigned(CalibrationError):
-    """The asking user is not a reviewer of the round."""
-
-    code = "calibration_not_assigned"
-    kind = ErrorKind.CONFLICT
-
-
-class CalibrationClosed(CalibrationError):
-    code = "calibration_closed"
-    kind = ErrorKind.CONFLICT
-
-
-class CalibrationOpen(CalibrationError):
-    """The figures are asked for before the round is closed."""
-
-    code = "calibration_open"
-    kind = ErrorKind.CONFLICT
 
 
 # --- results -------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
-from inspector.people.rescoring import _override_in_force, reviewed_score, score_before, set_reviewed
+from inspector.people.rescoring import override_in_force, reviewed_score, score_before, set_reviewed
 from inspector.people.review_queue import SYSTEM_ACTOR, SYSTEM_ROLE
 from inspector.people.rulesets import compiled_ruleset
 from inspector.store import audit
@@ -260,7 +260,7 @@ def carry_over(
     session: Session, call: Call, old: Analysis, new: Analysis, actor: str, role: str = SYSTEM_ROLE
 ) -> CarryOver:
     """Carry the review of ``old`` over to ``new`` (the call's current analysis now); see the module docstring."""
-    override = old.reviewed_total is not None and _override_in_force(session, call.id, old.id)
+    override = old.reviewed_total is not None and override_in_force(session, call.id, old.id)
     before = score_before(new)
     result = CarryOver(call.id, old.id, new.id, replaced=_clear_target(session, new))
     _carry_verdicts(session, call, old, new, result)

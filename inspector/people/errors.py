@@ -1,4 +1,5 @@
-"""The errors a user can cause in review (复核), appeals (申诉) and coaching (培训辅导), and the check of
+"""The errors a user can cause in review (复核), appeals (申诉), coaching (培训辅导) and calibration rounds
+(质检校准), and the check of
 the free text people give (comments, reasons), which raises them.
 
 Each class has a stable ``code`` and a ``kind`` (``inspector.errors.ErrorKind``): what the request names
@@ -114,4 +115,46 @@ class CoachingStateError(TrainingError):
     """An assignment that is no longer open (done or cancelled)."""
 
     code = "coaching_closed"
+    kind = ErrorKind.CONFLICT
+
+
+# --- calibration (质检校准) ------------------------------------------------------------------------
+
+
+class CalibrationError(ReviewError):
+    code = "calibration_error"
+
+
+class CalibrationNotFound(CalibrationError):
+    code = "calibration_not_found"
+    kind = ErrorKind.NOT_FOUND
+
+
+class InvalidCalibration(CalibrationError):
+    """Bad input; ``field`` names the field at fault."""
+
+    code = "invalid_calibration"
+    kind = ErrorKind.INVALID
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotAssigned(CalibrationError):
+    """The asking user is not a reviewer of the round."""
+
+    code = "calibration_not_assigned"
+    kind = ErrorKind.CONFLICT
+
+
+class CalibrationClosed(CalibrationError):
+    code = "calibration_closed"
+    kind = ErrorKind.CONFLICT
+
+
+class CalibrationOpen(CalibrationError):
+    """The figures are asked for before the round is closed."""
+
+    code = "calibration_open"
     kind = ErrorKind.CONFLICT

@@ -100,7 +100,7 @@ def reviewed_score(session: Session, analysis: Analysis) -> CallScore:
     return score_call(compiled, kept + [added_finding(compiled, a) for a in added])
 
 
-def _override_in_force(session: Session, call_id: str, analysis_id: int) -> bool:
+def override_in_force(session: Session, call_id: str, analysis_id: int) -> bool:
     """Whether the latest score change of this analysis was an explicit ``adjust_score``."""
     last = session.scalars(
         select(AuditEntry)
@@ -132,7 +132,7 @@ def set_reviewed(session: Session, call: Call, analysis: Analysis, total: float,
 
 def recompute(session: Session, call: Call, analysis: Analysis, actor: str) -> dict[str, Any]:
     """Recompute and store the reviewed score; returns what the audit entry's ``after`` adds."""
-    replaced = _override_in_force(session, call.id, analysis.id)
+    replaced = override_in_force(session, call.id, analysis.id)
     score = reviewed_score(session, analysis)
     set_reviewed(session, call, analysis, score.total, actor)
     return {"reviewed_total": score.total, "fatal": score.fatal, "override_replaced": replaced}

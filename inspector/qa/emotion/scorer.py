@@ -37,7 +37,7 @@ from inspector.qa.emotion.lexicon import (
     NEGATIVE_CATEGORIES,
     EmotionLexicon,
 )
-from inspector.qa.emotion.sentiment import SentimentModel
+from inspector.qa.emotion.sentiment import SentimentModel, ngrams
 from inspector.speech.transcript import Transcript
 from inspector.vocab import SpeakerRole
 
@@ -159,8 +159,9 @@ class LexiconModelBackend:
         out: list[UtteranceEmotion] = []
         for text in texts:
             lexical = utterance_emotion(text, self.lexicon)
-            p = self.model.probability(text)
-            evidence = self.model.evidence(text) if p >= self.model.threshold else []
+            grams = ngrams(text)  # once, for the probability and, when negative, its evidence
+            p = self.model.probability(grams)
+            evidence = self.model.evidence(grams) if p >= self.model.threshold else []
             score, label = lexical.score, lexical.label
             if p >= self.model.threshold and not (score < 0 and lexical.intensity >= NEGATIVE_INTENSITY):
                 margin = (p - self.model.threshold) / max(1e-9, 1.0 - self.model.threshold)

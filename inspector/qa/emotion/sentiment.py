@@ -69,14 +69,17 @@ class SentimentModel:
     def raw(self, grams: Iterable[str]) -> float:
         return self.bias + sum(self.weights.get(g, 0.0) for g in grams)
 
-    def probability(self, text: str) -> float:
-        z = self.scale * self.raw(ngrams(text)) + self.shift
+    def probability(self, text: str | set[str]) -> float:
+        """P(dissatisfied) of a text, or of its ``ngrams`` already taken."""
+        grams = ngrams(text) if isinstance(text, str) else text
+        z = self.scale * self.raw(grams) + self.shift
         return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
 
-    def evidence(self, text: str, top: int = 3) -> list[str]:
-        """The n-grams of ``text`` that push most towards dissatisfied (what the model heard), longest
-        first among equals; overlapping shorter ones are left out."""
-        ranked = sorted(((self.weights.get(g, 0.0), len(g), g) for g in ngrams(text)), reverse=True)
+    def evidence(self, text: str | set[str], top: int = 3) -> list[str]:
+        """The n-grams of a text (or its ``ngrams``) that push most towards dissatisfied (what the model
+        heard), longest first among equals; overlapping shorter ones are left out."""
+        grams = ngrams(text) if isinstance(text, str) else text
+        ranked = sorted(((self.weights.get(g, 0.0), len(g), g) for g in grams), reverse=True)
         out: list[str] = []
         for weight, _, gram in ranked:
             if weight <= 0 or len(out) >= top:

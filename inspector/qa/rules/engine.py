@@ -10,7 +10,6 @@ Every ``Finding`` carries the words and timestamps behind it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -21,6 +20,7 @@ from inspector.qa.rules import operators as ops
 from inspector.qa.rules import schema as s
 from inspector.qa.rules.view import CallView
 from inspector.speech.transcript import Transcript, Utterance
+from inspector.speech.utterances import confidence_of
 from inspector.text.numbers import has_digit, normalize_for_match
 
 # The "did this happen on the call?" questions of the reference labels (samples/README.md).
@@ -226,12 +226,11 @@ def _position(cond: object) -> tuple[int | None, int | None]:
 
 
 def span_confidence(utt: Utterance, start: float, end: float) -> float:
-    """Geometric mean of the probabilities of the words of ``utt`` that overlap ``[start, end]``; the
+    """The confidence of the words of ``utt`` that overlap ``[start, end]`` (``confidence_of``: as an
+    utterance's own); the
     utterance's confidence when it has no word timings there."""
     inside = [w for w in utt.words if w.end > start and w.start < end] if end > start else []
-    if not inside:
-        return utt.confidence
-    return math.exp(sum(math.log(max(w.probability, 1e-6)) for w in inside) / len(inside))
+    return confidence_of(inside) if inside else utt.confidence
 
 
 def stretch_confidence(transcript: Transcript, role: str, position: tuple[int | None, int | None]) -> float:
