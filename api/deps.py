@@ -24,7 +24,10 @@ What they may see:
   probed), their figures are forbidden (403), lists are narrowed to it.
 - ``team_lead``: the agents of its team only (an agent's team is ``agents.team_id`` now). Other teams'
   calls are 404, their agents' figures and other teams' leaderboards 403, lists narrowed to the team.
-- Everyone else sees every agent. The caller's phone number is shown in full to ``admin`` only.
+- Everyone else sees every agent.
+- Personal data (the caller's number, phone and ID numbers, bank cards, plates and addresses said on the call)
+  is masked for everyone by default. ``admin`` and users granted ``pii`` may ask for it unmasked
+  (``reveal=true``, ``pii_revealed``); others get 403 ``pii_forbidden``; every reveal is audited.
 
 For a list of records with an agent id column, filter with ``query.where(agent_filter(principal, col))``;
 for one record, ``check_agent(principal, record.agent_id)`` (403) or ``visible_call`` (404).
@@ -90,6 +93,7 @@ class Principal:
     team_id: str | None = None  # team_lead: the team this principal leads
     team_agents: frozenset[str] = field(default_factory=frozenset)  # team_lead: its team's agent ids
     csrf_token: str | None = None  # cookie sessions: what X-CSRF-Token must be
+    pii: bool = False  # granted the permission to reveal personal data (admins have it by role)
 
     @property
     def actor(self) -> str:
@@ -147,6 +151,7 @@ def user_principal(session: Session, user: User, token: ApiToken | None = None, 
         team_id=team_id,
         team_agents=_team_agents(session, team_id),
         csrf_token=csrf,
+        pii=bool(user.pii),
     )
 
 
@@ -275,5 +280,18 @@ def check_team(principal: Principal, team_id: str) -> None:
         raise ApiError(403, "forbidden", "班组长只能查看本班组的数据", team=team_id)
 
 
-def sees_full_caller(principal: Principal) -> bool:
-    return principal.role == "admin"
+# --- personal data (inspector.privacy) ------------------------------------------------------------
+
+
+def may_reveal_pii(principal: Principal) -> bool:
+    """Whether the principal may reveal masked personal data: admins, and users granted ``pii``."""
+    return principal.role == "admin" or principal.pii
+
+
+def pii_revealed(principal: Principal, reveal: bool) -> bool:
+    """Whether this request shows personal data unmasked: only when asked (``reveal=true``) and allowed (else 403).
+
+    Everyone sees masked data first; a reveal is audited by the route (``api.privacy.audit_reveal``)."""
+    if reveal and not may_reveal_pii(principal):
+        raise ApiError(403, "pii_forbidden", "无权查看未脱敏的个人信息（需要管理员授予 pii 权限）", role=principal.role)
+    return reveal

@@ -47,6 +47,8 @@ from api.fields import CALL_ID_PATTERN, CallIdText, SingleLine, datetime_out_of_
 from api.queries import Direction
 from api.state import AppState
 from inspector.errors import AudioError, SilentAudio
+from inspector.privacy.audio import masked_blob_referenced
+from inspector.privacy.retention import discard_purged_duplicate
 from inspector.service.call_job import enqueue_calls
 from inspector.speech.audio import AUDIO_SUFFIXES, probe
 from inspector.store.blobs import BlobPin, BlobTooLarge
@@ -178,11 +180,13 @@ def too_large(limit: int) -> ApiError:
 
 def _discard_unreferenced(state: AppState, digest: str) -> None:
     """Remove a refused upload's blob unless a call uses the same recording (checked under the store's
-    exclusive lock, once no other request holds the blob)."""
+    exclusive lock, once no other request holds the blob). A call whose recording the retention policy purged
+    does not count: uploading it again must not bring it back."""
 
     def referenced() -> bool:
         with state.db.session() as session:
-            return session.scalar(select(Call.id).where(Call.audio_sha256 == digest).limit(1)) is not None
+            query = select(Call.id).where(Call.audio_sha256 == digest, Call.audio_purged_at.is_(None))
+            return session.scalar(query.limit(1)) is not None or masked_blob_referenced(session, digest)
 
     state.audio.delete_unless(digest, referenced)
 
@@ -257,6 +261,8 @@ def receive_call(state: AppState, audio: UploadFile, fields: UploadFields) -> Re
         # Refused (or failed): the pin is released, so the deletion waits only for other requests.
         _discard_unreferenced(state, pin.digest)
         raise
+    if not received.created:
+        discard_purged_duplicate(state.db, state.audio, pin.digest)  # a purged recording is not brought back
     if received.created:
         try:
             enqueue_calls(state.db, state.queue, settings, [received.call_id])

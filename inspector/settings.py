@@ -192,6 +192,19 @@ class TrainingSettings(BaseModel):
     effect_calls: int = Field(10, ge=1)
 
 
+class RetentionSettings(BaseModel):
+    """How long calls' personal data is kept (个人信息保护法: no longer than needed); ``0`` or None = forever.
+
+    A call's age is its start time (else when it was registered); only calls whose processing ended (done or
+    failed) are purged, by every worker about once an hour and by ``inspector purge``
+    (``inspector.privacy.retention``). Scores, findings, reviews and scorecards are kept."""
+
+    original_audio_days: int | None = Field(None, ge=0)  # the recording as it arrived
+    masked_audio_days: int | None = Field(None, ge=0)  # recordings with personal data replaced by a tone
+    transcript_days: int | None = Field(None, ge=0)  # transcript text and utterances
+    purge_batch: int = Field(500, ge=1)  # calls (or masked recordings) per transaction
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INSPECTOR_", env_nested_delimiter="__", extra="ignore"
@@ -221,6 +234,7 @@ class Settings(BaseSettings):
     login: LoginSettings = LoginSettings()
     training: TrainingSettings = TrainingSettings()
     emotion: EmotionSettings = EmotionSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @property
     def sentiment_training(self) -> Path:

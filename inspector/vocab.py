@@ -32,6 +32,18 @@ class UtteranceFlag(enum.StrEnum):
     OVERLAP = "overlap"  # both parties talked at once over some of its words (mono calls)
 
 
+class PiiKind(enum.StrEnum):
+    """Personal data (个人信息) found in what was said on a call (``inspector.privacy.detection``)."""
+
+    MOBILE = "mobile"
+    LANDLINE = "landline"
+    ID_NUMBER = "id_number"
+    BANK_CARD = "bank_card"
+    PLATE = "plate"
+    ADDRESS = "address"
+    NUMBER = "number"  # any other run of 7 or more digits: masked too
+
+
 class AlertLevel(enum.StrEnum):
     """Lowest to highest (the order is the rank)."""
 
@@ -139,6 +151,8 @@ LABELS: dict[type[enum.StrEnum], dict[str, str]] = {
     UserRole: {"admin": "管理员", "reviewer": "质检员", "trainer": "培训师", "team_lead": "班组长", "agent": "坐席"},
     SpeakerRole: {"agent": "坐席", "customer": "客户"},
     UtteranceFlag: {"unheard": "有语音但未识别出文字", "overlap": "与对方同时说话，部分文字可能缺失或不准"},
+    PiiKind: {"mobile": "手机号", "landline": "固定电话", "id_number": "身份证号", "bank_card": "银行卡号",
+              "plate": "车牌号", "address": "地址", "number": "数字串"},
     AlertLevel: {"none": "无预警", "blue": "蓝色预警", "yellow": "黄色预警", "red": "红色预警"},
     AlertStatus: {"open": "待处理", "acknowledged": "已确认", "closed": "已关闭"},
     DeliveryStatus: {"none": "未推送", "pending": "推送中", "delivered": "已推送", "failed": "推送失败"},
@@ -165,6 +179,7 @@ API_NAMES: dict[type[enum.StrEnum], str] = {
     UserRole: "user_role",
     SpeakerRole: "speaker_role",
     UtteranceFlag: "utterance_flag",
+    PiiKind: "pii_kind",
     AlertLevel: "alert_level",
     AlertStatus: "alert_status",
     DeliveryStatus: "delivery_status",

@@ -15,7 +15,11 @@ Requirements: ``sox`` on the PATH (``apt-get install sox``) and the packages in
 
     python -m venv .venv-samples && .venv-samples/bin/pip install -r samples/requirements-generate.txt && .venv-samples/bin/python samples/generate.py
 
-Options: ``--only call01_leak_stereo,...`` renders a subset; ``--out DIR`` writes elsewhere.
+Options: ``--only call01_leak_stereo,...`` renders a subset; ``--out DIR`` writes elsewhere;
+``--set pii`` renders ``PII_CALLS`` (a call in which the owner says a mobile number, an ID
+number and an address; invented data, test material for masking) into ``samples/pii/``
+instead.  Its JSON has an extra ``pii`` list with the kind, value, utterance index and time
+span of every item the customer says.  The default set is left exactly as it was.
 The output is deterministic (fixed seeds; TTS inference on CPU), so re-running it reproduces
 the same files.
 """  # noqa: E501
@@ -32,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -45,6 +50,8 @@ TTS_SR = 24000
 SR = 8000
 SEED = 20240611
 OUT_DIR = Path(__file__).resolve().parent / "calls"
+PII_OUT_DIR = Path(__file__).resolve().parent / "pii"
+PII_SEED = SEED + 100  # the pii set gets its own noise/level/gap draws
 
 CUSTOMER_PITCH_CENTS = -420
 NORMAL_DURATION_SCALE = 1.2  # FastSpeech2 speed_ratios for normal turns: ~190-260 chars/min
@@ -74,6 +81,21 @@ class Turn:
     tempo: float | None = None  # sox tempo factor (fast speech)
 
 
+class PiiKind(StrEnum):
+    MOBILE = "mobile"
+    ID_NUMBER = "id_number"
+    ADDRESS = "address"
+
+
+@dataclass
+class Pii:
+    """A personal data item that the customer says; the whole turn ``turn`` (index in Call.turns) is the item."""
+
+    kind: PiiKind
+    value: str  # written form: digits (mobile, ID) or the address with Arabic numerals
+    turn: int
+
+
 @dataclass
 class Call:
     name: str
@@ -83,11 +105,23 @@ class Call:
     checks: dict[str, bool]
     notes: str
     turns: list[Turn] = field(default_factory=list)
+    pii: list[Pii] = field(default_factory=list)
 
 
 def checks(**kw: bool) -> dict[str, bool]:
-    keys = ["greeting", "self_id", "empathy", "apology", "closing", "prohibited",
-            "customer_emotion", "silence", "interruption", "speech_rate", "escalation"]
+    keys = [
+        "greeting",
+        "self_id",
+        "empathy",
+        "apology",
+        "closing",
+        "prohibited",
+        "customer_emotion",
+        "silence",
+        "interruption",
+        "speech_rate",
+        "escalation",
+    ]
     unknown = set(kw) - set(keys)
     if unknown:
         raise ValueError(f"unknown checks: {unknown}")
@@ -122,8 +156,7 @@ CALLS: list[Call] = [
         channels=2,
         quality="bad",
         topics=["漏水/维修"],
-        checks=checks(greeting=True, prohibited=True, customer_emotion=True, interruption=True,
-                      escalation=True),
+        checks=checks(greeting=True, prohibited=True, customer_emotion=True, interruption=True, escalation=True),
         notes="业主反复报修漏水未解决，情绪激动并扬言投诉、打一二三四五、找媒体曝光；坐席推诿（不归我们管、你自己去找开发商、我也没办法），无共情无致歉无结束语，客户抢话一次。",
         turns=[
             Turn(A, "您好，阳光物业客服。"),
@@ -145,19 +178,26 @@ CALLS: list[Call] = [
         channels=2,
         quality="bad",
         topics=["停车"],
-        checks=checks(greeting=True, self_id=True, apology=True, closing=True, interruption=True,
-                      speech_rate=True),
+        checks=checks(greeting=True, self_id=True, apology=True, closing=True, interruption=True, speech_rate=True),
         notes="业主车位被占，坐席问候报工号并有结束语，但两段长句语速过快，客户两次抢话。",
         turns=[
             Turn(A, "您好，阳光物业客服中心，工号二零八六，请问有什么可以帮您？"),
             Turn(C, "你好，我的固定车位被别人的车占了，我现在停不进去。"),
-            Turn(A, "好的先生，麻烦您提供一下您的房号和车位编号，"
-                    "还有占用您车位的那辆车的车牌号码，我这边马上帮您登记处理。", tempo=FAST_TEMPO),
+            Turn(
+                A,
+                "好的先生，麻烦您提供一下您的房号和车位编号，"
+                "还有占用您车位的那辆车的车牌号码，我这边马上帮您登记处理。",
+                tempo=FAST_TEMPO,
+            ),
             Turn(C, "车位是地下一层一百零八号，我家是六号楼一零二。", overlap=1.2),
             Turn(A, "好的，那辆车的车牌号是多少呢？"),
             Turn(C, "车牌尾号是三六九，是辆白色的小轿车。"),
-            Turn(A, "收到，我们会马上通知秩序维护部的同事到现场核实情况，"
-                    "并且通过物业系统联系车主尽快把车挪走，请您耐心等待一下。", tempo=FAST_TEMPO),
+            Turn(
+                A,
+                "收到，我们会马上通知秩序维护部的同事到现场核实情况，"
+                "并且通过物业系统联系车主尽快把车挪走，请您耐心等待一下。",
+                tempo=FAST_TEMPO,
+            ),
             Turn(C, "要等多久啊？我还赶着上班呢。", overlap=1.2),
             Turn(A, "不好意思，一般十五分钟以内就会有同事到现场。"),
             Turn(C, "好吧，那你们快一点。"),
@@ -213,8 +253,7 @@ CALLS: list[Call] = [
         channels=1,
         quality="bad",
         topics=["电梯"],
-        checks=checks(greeting=True, prohibited=True, customer_emotion=True, silence=True,
-                      escalation=True),
+        checks=checks(greeting=True, prohibited=True, customer_emotion=True, silence=True, escalation=True),
         notes="业主反映电梯又坏了且情绪激动（气死我了、太过分了），坐席说不清楚、我也没办法，无共情，客户追问后约十二秒冷场，无结束语，客户扬言投诉。",
         turns=[
             Turn(A, "您好，这里是阳光物业。"),
@@ -250,6 +289,74 @@ CALLS: list[Call] = [
 ]
 
 
+# Invented personal data (no real person): mobile 139 2846 1753, resident ID 440305 19850314 2737
+# (Shenzhen Nanshan prefix, born 1985-03-14, check digit from stdnum.cn.ric), 阳光花园3号楼1单元601.
+# Each item is a customer turn of its own so that its time span in the JSON is exact.
+PII_CALLS: list[Call] = [
+    Call(
+        name="call_pii_stereo",
+        channels=2,
+        quality="good",
+        topics=["安保"],
+        checks=checks(greeting=True, self_id=True, closing=True),
+        notes="业主门禁卡丢失要求补办，坐席问候报工号，核实住址和身份证号，询问回电手机号并复述尾号，规范结束。"
+        "客户逐位报出住址、身份证号和手机号（均为虚构），供脱敏测试使用。",
+        turns=[
+            Turn(A, "您好，阳光物业客服中心，工号一五二六。"),
+            Turn(C, "你好，我家的门禁卡丢了，想补办一张新的。"),
+            Turn(A, "好的，补办需要核实业主信息，请问您的住址是？"),
+            Turn(C, "阳光花园三号楼一单元六零一。"),
+            Turn(A, "好的，麻烦您再报一下业主的身份证号码。"),
+            Turn(C, "四四零三零五，一九八五零三一四，二七三七。"),
+            Turn(A, "好的，已经核实了。请问回电的手机号码是多少？"),
+            Turn(C, "幺三九，二八四六，幺七五三。"),
+            Turn(A, "好的，尾号幺七五三，对吗？"),
+            Turn(C, "对的。"),
+            Turn(A, "新卡办好后我们电话通知您来领取。请问还有其他可以帮您的吗？"),
+            Turn(C, "没有了，谢谢。"),
+            Turn(A, "感谢您的来电，再见。"),
+        ],
+        pii=[
+            Pii(PiiKind.ADDRESS, "阳光花园3号楼1单元601", 3),
+            Pii(PiiKind.ID_NUMBER, "440305198503142737", 5),
+            Pii(PiiKind.MOBILE, "13928461753", 7),
+        ],
+    ),
+]
+
+SETS: dict[str, tuple[list[Call], Path, int]] = {
+    "calls": (CALLS, OUT_DIR, SEED),
+    "pii": (PII_CALLS, PII_OUT_DIR, PII_SEED),
+}
+
+_DIGITS_ZH = "零一二三四五六七八九"
+_SPOKEN_PUNCT = re.compile(r"[，。、？！\s]")
+
+
+def spoken_digits(value: str, one: str = "一") -> str:
+    """Arabic digits read one by one in Chinese (1 -> ``one``: 一, or 幺 as on the phone)."""
+    return "".join((one if ch == "1" else _DIGITS_ZH[int(ch)]) if ch.isdigit() else ch for ch in value)
+
+
+def check_pii(call: Call) -> None:
+    """Each item's turn says exactly its value, digit by digit; the ID number has a valid checksum."""
+    for item in call.pii:
+        turn = call.turns[item.turn]
+        if turn.speaker != C:
+            raise ValueError(f"{call.name}: pii turn {item.turn} is not the customer's")
+        said = _SPOKEN_PUNCT.sub("", turn.text)
+        readings = {spoken_digits(item.value), spoken_digits(item.value, one="幺")}
+        if said not in readings:
+            raise ValueError(f"{call.name}: turn {item.turn} ({turn.text}) does not say {item.value}")
+        if item.kind == PiiKind.ID_NUMBER:
+            from stdnum.cn import ric  # python-stdnum; only the pii set needs it
+
+            if not ric.is_valid(item.value):
+                raise ValueError(f"{call.name}: {item.value} is not a valid resident ID number")
+        if item.kind == PiiKind.MOBILE and not re.fullmatch(r"1[3-9]\d{9}", item.value):
+            raise ValueError(f"{call.name}: {item.value} is not a mainland mobile number")
+
+
 # --------------------------------------------------------------------------------------------
 # audio helpers
 
@@ -278,7 +385,7 @@ def trim(audio: np.ndarray, sr: int, rel_db: float = 40.0, floor_db: float = -60
     active = np.flatnonzero(db > thr)
     if active.size == 0:
         raise RuntimeError("TTS produced no audible speech")
-    return audio[active[0] * hop: (active[-1] + 1) * hop]
+    return audio[active[0] * hop : (active[-1] + 1) * hop]
 
 
 def active_rms_db(audio: np.ndarray, sr: int) -> float:
@@ -338,8 +445,13 @@ class Voice:
 
     def _prepare_input(self, input_ids):
         ids = np.expand_dims(np.array(input_ids, np.int32), 0)
-        return (ids, np.array([0], np.int32), np.array([self._duration_scale], np.float32),
-                np.array([1.0], np.float32), np.array([1.0], np.float32))
+        return (
+            ids,
+            np.array([0], np.int32),
+            np.array([self._duration_scale], np.float32),
+            np.array([1.0], np.float32),
+            np.array([1.0], np.float32),
+        )
 
     def raw(self, text: str, duration_scale: float) -> np.ndarray:
         key = (text, duration_scale)
@@ -390,8 +502,8 @@ def derived_timing_checks(utts: list[dict]) -> dict[str, bool]:
     return {"silence": silence, "interruption": interruption, "speech_rate": speech_rate}
 
 
-def render_call(call: Call, voice: Voice, index: int, out_dir: Path) -> dict:
-    rng = np.random.default_rng(SEED + index)
+def render_call(call: Call, voice: Voice, seed: int, out_dir: Path) -> dict:
+    rng = np.random.default_rng(seed)
     placed: list[tuple[float, np.ndarray, Turn]] = []
     cursor = LEAD_IN_S
     prev_end = None
@@ -418,18 +530,21 @@ def render_call(call: Call, voice: Voice, index: int, out_dir: Path) -> dict:
 
     total = round((cursor + TAIL_S) * SR)
     tracks = {A: np.zeros(total), C: np.zeros(total)}
-    utterances = []
-    for start, clip, turn in placed:
+    rows: list[tuple[dict, int]] = []  # (utterance, index of its turn in call.turns)
+    for turn_index, (start, clip, turn) in enumerate(placed):
         i = round(start * SR)
-        tracks[turn.speaker][i: i + len(clip)] += clip
-        utterances.append({
+        tracks[turn.speaker][i : i + len(clip)] += clip
+        utterance = {
             "start": round(start, 2),
             "end": round(start + len(clip) / SR, 2),
             "speaker": turn.speaker,
             "role": turn.speaker,
             "text": turn.text,
-        })
-    utterances.sort(key=lambda u: (u["start"], u["end"]))
+        }
+        rows.append((utterance, turn_index))
+    rows.sort(key=lambda row: (row[0]["start"], row[0]["end"]))  # stable: ties keep script order
+    utterances = [utterance for utterance, _ in rows]
+    utterance_of_turn = {turn_index: i for i, (_, turn_index) in enumerate(rows)}
 
     mix = np.stack([tracks[A], tracks[C]], axis=1) if call.channels == 2 else (tracks[A] + tracks[C])[:, None]
     for ch in range(mix.shape[1]):
@@ -458,29 +573,57 @@ def render_call(call: Call, voice: Voice, index: int, out_dir: Path) -> dict:
             "notes": call.notes,
         },
     }
-    (out_dir / f"{call.name}.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
-                                               encoding="utf-8")
+    if call.pii:
+        doc["pii"] = [
+            {
+                "kind": str(item.kind),
+                "value": item.value,
+                "utterance": utterance_of_turn[item.turn],
+                "start": utterances[utterance_of_turn[item.turn]]["start"],
+                "end": utterances[utterance_of_turn[item.turn]]["end"],
+            }
+            for item in call.pii
+        ]
+    (out_dir / f"{call.name}.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return doc
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--set",
+        dest="call_set",
+        choices=sorted(SETS),
+        default="calls",
+        help="calls: the seven QA samples (samples/calls/); pii: PII_CALLS (samples/pii/)",
+    )
     ap.add_argument("--only", default="", help="comma-separated call names")
-    ap.add_argument("--out", type=Path, default=OUT_DIR)
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default: that of the set)")
     args = ap.parse_args(argv)
+    calls, default_out, seed = SETS[args.call_set]
+    out_dir: Path = args.out or default_out
     wanted = {s for s in args.only.split(",") if s}
-    args.out.mkdir(parents=True, exist_ok=True)
+    unknown = wanted - {call.name for call in calls}
+    if unknown:
+        ap.error(f"unknown call names in --set {args.call_set}: {', '.join(sorted(unknown))}")
+    for call in calls:
+        check_pii(call)
+    out_dir.mkdir(parents=True, exist_ok=True)
     voice = Voice()
-    for index, call in enumerate(CALLS):
+    for index, call in enumerate(calls):
         if wanted and call.name not in wanted:
             continue
-        doc = render_call(call, voice, index, args.out)
+        doc = render_call(call, voice, seed + index, out_dir)
         rates = [
             f"{han_count(u['text']) / (u['end'] - u['start']) * 60:.0f}"
-            for u in doc["utterances"] if u["speaker"] == A and han_count(u["text"]) >= FAST_MIN_CHARS
+            for u in doc["utterances"]
+            if u["speaker"] == A and han_count(u["text"]) >= FAST_MIN_CHARS
         ]
-        print(f"{call.name}: {doc['duration_s']:.2f} s, {len(doc['utterances'])} utterances, "
-              f"agent cpm (>= {FAST_MIN_CHARS} chars): {', '.join(rates)}", file=sys.stderr)
+        print(
+            f"{call.name}: {doc['duration_s']:.2f} s, {len(doc['utterances'])} utterances, "
+            f"agent cpm (>= {FAST_MIN_CHARS} chars): {', '.join(rates)}",
+            file=sys.stderr,
+        )
     return 0
 
 

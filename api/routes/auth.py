@@ -38,6 +38,7 @@ from api.deps import (
     State,
     csrf_failed,
     csrf_matches,
+    may_reveal_pii,
 )
 from api.errors import ApiError
 from api.fields import SingleLine
@@ -73,6 +74,7 @@ class UserOut(BaseModel):
     role: UserRole
     agent_id: str | None
     team_id: str | None
+    pii: bool = Field(False, description="可查看未脱敏的个人信息（管理员，或被授予 pii 权限的用户）")
 
 
 class LoginOut(BaseModel):
@@ -82,7 +84,8 @@ class LoginOut(BaseModel):
 
 def _user_out(user: User) -> UserOut:
     return UserOut(username=user.username, display_name=user.display_name or user.username, role=user.role,
-                   agent_id=user.agent_id, team_id=user.team_id)  # fmt: skip
+                   agent_id=user.agent_id, team_id=user.team_id,
+                   pii=user.role == "admin" or bool(user.pii))  # fmt: skip
 
 
 def _clear_cookie(response: Response, state: AppState) -> None:
@@ -148,7 +151,8 @@ def logout(request: Request, state: State, cookie_value: SessionCookieValue) -> 
 
 def principal_out(principal: Principal) -> LoginOut:
     user = UserOut(username=principal.username, display_name=principal.name, role=principal.role,
-                   agent_id=principal.agent_id, team_id=principal.team_id)  # fmt: skip
+                   agent_id=principal.agent_id, team_id=principal.team_id,
+                   pii=may_reveal_pii(principal))  # fmt: skip
     return LoginOut(user=user, csrf_token=principal.csrf_token)
 
 

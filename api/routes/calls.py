@@ -16,12 +16,13 @@ from api.deps import (
     Reviewer,
     State,
     agent_scope,
-    sees_full_caller,
+    pii_revealed,
     team_scope,
     visible_call,
 )
 from api.errors import ApiError
-from api.fields import PageQuery, PageSizeQuery
+from api.fields import PageQuery, PageSizeQuery, RevealQuery
+from api.privacy import audit_reveal, first_bytes, mask_tree, recording_for, stored_transcript, transcript_view
 from api.queries import CallFilterParams, agent_of, call_filter_params, count_calls, current_analysis, list_calls
 from api.ranges import file_response
 from api.schemas.calls import (
@@ -37,7 +38,6 @@ from api.schemas.carryover import carry_over_out
 from api.schemas.errors import error_responses
 from inspector.people import carryover
 from inspector.service.call_job import retry_calls
-from inspector.store.calls import load_transcript
 from inspector.vocab import CallStatus
 
 router = APIRouter(tags=["通话"], responses=error_responses(409))
@@ -74,11 +74,10 @@ def list_call_page(
     size = page_size or state.settings.api.page_size
     f = params.to_filter(state.tz, agent_scope(principal), team_scope(principal))
     rows = list_calls(session, f, offset=(page - 1) * size, limit=size)
-    full = sees_full_caller(principal)
     limit = state.settings.api.count_limit or None
     total = count_calls(session, f, at_most=limit)
     return CallPage(
-        items=[call_summary(state, call, name, team, full) for call, name, team in rows],
+        items=[call_summary(state, call, name, team, False) for call, name, team in rows],
         total=min(total, limit) if limit else total,
         total_exact=limit is None or total <= limit,
         page=page,
@@ -98,34 +97,54 @@ def retry_all(_: Reviewer, state: State) -> RetryResult:
     response_model_exclude_unset=True,
     summary="通话详情（完成后含评分、检查项、命中明细、情绪、话题、指标）",
 )
-def get_call(call_id: str, principal: Anyone, state: State, session: DbSession) -> CallDetail:
+def get_call(
+    call_id: str, principal: Anyone, state: State, session: DbSession, reveal: RevealQuery = False
+) -> CallDetail:
+    revealed = pii_revealed(principal, reveal)
     call = visible_call(session, principal, call_id)
     name, team = agent_of(session, call.agent_id)
     analysis = current_analysis(session, call)
     carried = None if analysis is None else carryover.carry_over_of(session, call.id, analysis[0].id)
     carry = None if carried is None else carry_over_out(state, carried, agent_scope(principal) is None)
-    return call_detail(state, call, name, team, sees_full_caller(principal), analysis, carry)
+    detail = call_detail(state, call, name, team, revealed, analysis, carry)
+    if revealed:
+        audit_reveal(session, principal, call.id, "call", ["caller"] if call.caller else [])
+        return detail
+    return mask_detail(detail)
+
+
+def mask_detail(detail: CallDetail) -> CallDetail:
+    """The call detail with the words it quotes masked (the caller's number is masked by ``call_detail``)."""
+    if detail.hits is not None:
+        detail.hits = mask_tree(detail.hits)
+    if detail.emotion is not None:
+        detail.emotion = mask_tree(detail.emotion)
+    if detail.score is not None:
+        detail.score = mask_tree(detail.score)
+    return detail
 
 
 @router.get(
     "/calls/{call_id}/transcript",
     response_model=TranscriptOut,
-    summary="通话转写（逐句，含角色与时间；words=true 时含逐词时间）",
+    summary="通话转写（逐句，含角色与时间；words=true 时含逐词时间；个人信息默认脱敏）",
+    responses=error_responses(410),
 )
 def get_transcript(
     call_id: str,
     principal: Anyone,
     session: DbSession,
     words: Annotated[bool, Query(description="是否返回逐词时间")] = False,
+    reveal: RevealQuery = False,
 ) -> TranscriptOut:
+    revealed = pii_revealed(principal, reveal)
     call = visible_call(session, principal, call_id)
-    transcript = load_transcript(session, call.id)
-    if transcript is None:
-        raise ApiError(404, "transcript_not_ready", f"通话 {call_id} 尚无转写结果（状态：{call.status}）",
-                       call_id=call_id, status=call.status)  # fmt: skip
-    data = transcript.to_dict(words=words)
+    transcript = stored_transcript(session, call)
+    data, kinds = transcript_view(transcript, words, revealed)
+    if revealed:
+        audit_reveal(session, principal, call.id, "transcript", kinds)
     data["file"] = call.audio_name  # not the worker's path
-    return TranscriptOut.model_validate({"call_id": call.id, **data})
+    return TranscriptOut.model_validate({"call_id": call.id, **data, "pii": kinds, "masked": not revealed})
 
 
 @router.get(
@@ -135,7 +154,7 @@ def get_transcript(
     responses={
         200: {"description": "录音文件（媒体类型取决于录音格式）", "content": {"audio/*": BINARY}},
         206: {"description": "部分内容（Range）", "content": {"audio/*": BINARY}},
-        **error_responses(416),
+        **error_responses(410, 416),
     },
 )
 def get_audio(
@@ -145,13 +164,12 @@ def get_audio(
     session: DbSession,
     range_header: Annotated[str | None, Header(alias="range", include_in_schema=False)] = None,
     if_range: Annotated[str | None, Header(alias="if-range", include_in_schema=False)] = None,
+    reveal: RevealQuery = False,
 ) -> Response:
+    revealed = pii_revealed(principal, reveal)
     call = visible_call(session, principal, call_id)
-    try:
-        path = state.audio.local_path(call.audio_sha256)
-    except FileNotFoundError:
-        raise ApiError(404, "audio_not_found", f"通话 {call_id} 的录音文件不在录音库中", call_id=call_id) from None
-    return file_response(path, call.audio_sha256, range_header, if_range)
+    path, etag = recording_for(state, session, principal, call, revealed, first_request=first_bytes(range_header))
+    return file_response(path, etag, range_header, if_range)
 
 
 @router.post("/calls/{call_id}/retry", response_model=RetryResult, summary="重试一个失败的通话")

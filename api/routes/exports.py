@@ -1,4 +1,9 @@
-"""Exports for Excel: calls (the list's filters) and per-agent scorecard summaries, as CSV or XLSX.
+"""Exports for Excel: calls (the list's filters), per-agent scorecard summaries and one call's transcript, as
+CSV or XLSX; and one call's recording as a download.
+
+Personal data is masked in every export (the caller's number, and phone/ID numbers, bank cards, plates and
+addresses said on the call; the recording with a tone over them). A transcript or recording export with
+``reveal=true`` is unmasked for admins and users granted ``pii`` and is audited like any other reveal.
 
 CSV is UTF-8 with a byte order mark so Excel opens the Chinese headers correctly; XLSX has one sheet.
 
@@ -18,17 +23,31 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from api.deps import DbSession, Principal, Staff, State, agent_scope, check_team, sees_full_caller, team_scope
+from api.deps import (
+    Anyone,
+    DbSession,
+    Principal,
+    Staff,
+    State,
+    agent_scope,
+    check_team,
+    pii_revealed,
+    team_scope,
+    visible_call,
+)
 from api.errors import ApiError
-from api.fields import TeamQuery
+from api.fields import RevealQuery, TeamQuery
+from api.privacy import audit_reveal, recording_for, stored_transcript, transcript_view
 from api.queries import CallFilterParams, call_filter_params, count_calls, list_calls
 from api.routes.agents import FromQuery, ToQuery, date_range
 from api.schemas.calls import call_summary
+from api.schemas.errors import error_responses
 from inspector.qa.scoring import ALERT_NAMES_ZH
 from inspector.reports import agent_summary
+from inspector.speech.transcript import ROLE_NAMES_ZH
 
 router = APIRouter(tags=["导出"])
 
@@ -100,8 +119,7 @@ def _calls_export(
         raise ApiError(
             422, "export_too_large", f"导出超过 {MAX_EXPORT_ROWS} 条，请缩小筛选范围", limit_rows=MAX_EXPORT_ROWS
         )
-    full = sees_full_caller(principal)
-    summaries = (call_summary(state, c, name, team, full) for c, name, team in list_calls(session, f))
+    summaries = (call_summary(state, c, name, team, False) for c, name, team in list_calls(session, f))
     rows = [summary.model_dump(mode="json") for summary in summaries]
     frame = pd.DataFrame(rows, columns=list(CALL_COLUMNS_ZH))
     frame["status"] = frame["status"].map(lambda s: STATUS_ZH.get(s, s))
@@ -170,3 +188,65 @@ def export_scorecards_xlsx(
     team: TeamQuery = None,
 ) -> Response:  # fmt: skip
     return _scorecards_export("xlsx", principal, state, session, date_from, date_to, team)
+
+
+TRANSCRIPT_COLUMNS_ZH = {"start": "开始（秒）", "end": "结束（秒）", "role": "角色", "speaker": "说话人",
+                         "text": "内容", "confidence": "置信度"}  # fmt: skip
+
+
+def _transcript_export(
+    fmt: Format, call_id: str, principal: Principal, session: DbSession, reveal: bool
+) -> Response:  # fmt: skip
+    revealed = pii_revealed(principal, reveal)
+    call = visible_call(session, principal, call_id)
+    data, kinds = transcript_view(stored_transcript(session, call), words=False, reveal=revealed)
+    if revealed:
+        audit_reveal(session, principal, call.id, f"export.{fmt}", kinds)
+    rows = [{k: u.get(k) for k in TRANSCRIPT_COLUMNS_ZH} for u in data["utterances"]]
+    frame = pd.DataFrame(rows, columns=list(TRANSCRIPT_COLUMNS_ZH))
+    frame["role"] = frame["role"].map(lambda r: ROLE_NAMES_ZH.get(r, r) if r else "")
+    return table_response(frame.rename(columns=TRANSCRIPT_COLUMNS_ZH), fmt, f"transcript-{call.id}", "转写")
+
+
+@router.get(
+    "/exports/calls/{call_id}/transcript.csv",
+    response_class=Response,
+    responses={**file_responses("csv"), **error_responses(410)},
+    summary="导出一通电话的转写（CSV；个人信息已脱敏）",
+)
+def export_transcript_csv(
+    call_id: str, principal: Anyone, session: DbSession, reveal: RevealQuery = False
+) -> Response:  # fmt: skip
+    return _transcript_export("csv", call_id, principal, session, reveal)
+
+
+@router.get(
+    "/exports/calls/{call_id}/transcript.xlsx",
+    response_class=Response,
+    responses={**file_responses("xlsx"), **error_responses(410)},
+    summary="导出一通电话的转写（Excel；个人信息已脱敏）",
+)
+def export_transcript_xlsx(
+    call_id: str, principal: Anyone, session: DbSession, reveal: RevealQuery = False
+) -> Response:  # fmt: skip
+    return _transcript_export("xlsx", call_id, principal, session, reveal)
+
+
+@router.get(
+    "/exports/calls/{call_id}/audio",
+    response_class=Response,
+    responses={200: {"description": "录音文件（附件下载；个人信息处为提示音）",
+                     "content": {"audio/*": {"schema": {"type": "string", "format": "binary"}}}},
+               **error_responses(409, 410)},
+    summary="下载一通电话的录音（个人信息处已替换为提示音）",
+)  # fmt: skip
+def export_audio(
+    call_id: str, principal: Anyone, state: State, session: DbSession, reveal: RevealQuery = False
+) -> Response:  # fmt: skip
+    revealed = pii_revealed(principal, reveal)
+    call = visible_call(session, principal, call_id)
+    path, _ = recording_for(state, session, principal, call, revealed)
+    suffix = path.suffix or ".wav"
+    stem = call.audio_name.rsplit(".", 1)[0] if call.audio_name else call.id
+    name = f"{stem}{'' if revealed else '-masked'}{suffix}"
+    return FileResponse(path, filename=name, content_disposition_type="attachment")

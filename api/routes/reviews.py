@@ -22,12 +22,25 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
-from api.deps import Anyone, DbSession, Principal, Reviewer, Staff, State, agent_filter, agent_scope, visible_call
+from api.deps import (
+    Admin,
+    Anyone,
+    DbSession,
+    Principal,
+    Reviewer,
+    Staff,
+    State,
+    agent_filter,
+    agent_scope,
+    pii_revealed,
+    visible_call,
+)
 from api.errors import invalid_param
-from api.fields import AgentQuery, HitIndexPath, IdPath, MultiLine, PageQuery, PageSizeQuery, SingleLine
+from api.fields import AgentQuery, HitIndexPath, IdPath, MultiLine, PageQuery, PageSizeQuery, RevealQuery, SingleLine
+from api.privacy import audit_reveal, mask_tree, reveals
 from api.queries import agent_names, parse_date
 from api.schemas.carryover import CarryOverLossPage, loss_out
-from api.schemas.common import AuditEntryOut, AuditList
+from api.schemas.common import AuditEntryOut, AuditList, AuditPage
 from api.schemas.errors import error_responses
 from api.schemas.reviews import (
     CallReviewOut,
@@ -84,8 +97,10 @@ class ScoreIn(BaseModel):
     reason: RequiredText = Field(description="调整原因（必填）")
 
 
-def call_review(state: AppState, session: Session, call: Call, people: bool) -> CallReviewOut:
-    return call_review_out(state, reading.call_review(session, call), people)
+def call_review(state: AppState, session: Session, call: Call, people: bool, revealed: bool = False) -> CallReviewOut:
+    """The review page; the words it quotes (findings, notes) masked unless ``revealed``."""
+    out = call_review_out(state, reading.call_review(session, call), people)
+    return out if revealed else CallReviewOut.model_validate(mask_tree(out.model_dump()))
 
 
 # --- the queue -----------------------------------------------------------------------------------
@@ -153,9 +168,14 @@ def complete(
     response_model=CallReviewOut,
     summary="通话复核页（命中、复核结论、申诉、补充扣分、操作记录）",
 )
-def get_call_review(call_id: str, principal: Anyone, state: State, session: DbSession) -> CallReviewOut:
+def get_call_review(
+    call_id: str, principal: Anyone, state: State, session: DbSession, reveal: RevealQuery = False
+) -> CallReviewOut:
+    revealed = pii_revealed(principal, reveal)
     call = visible_call(session, principal, call_id)
-    return call_review(state, session, call, shows_people(principal))
+    if revealed:
+        audit_reveal(session, principal, call.id, "review", [])
+    return call_review(state, session, call, shows_people(principal), revealed)
 
 
 @router.post(
@@ -212,7 +232,16 @@ def get_audit(
     entity_id: Annotated[str, Query(min_length=1, max_length=128, description="对象编号"), SingleLine],
 ) -> AuditList:
     entries = audit.history(session, entity, entity_id)
-    return AuditList(items=[AuditEntryOut(**audit.to_dict(entry)) for entry in entries])
+    return AuditList(items=[AuditEntryOut(**mask_tree(audit.to_dict(entry))) for entry in entries])
+
+
+@router.get("/audit/reveals", response_model=AuditPage, summary="个人信息查看记录（谁在何时查看了哪通电话的什么）")
+def get_reveals(
+    _: Admin, state: State, session: DbSession, page: PageQuery = 1, page_size: PageSizeQuery = None
+) -> AuditPage:
+    size = page_size or state.settings.api.page_size
+    entries, total = reveals(session, limit=size, offset=(page - 1) * size)
+    return AuditPage(items=[AuditEntryOut(**audit.to_dict(e)) for e in entries], total=total, page=page, page_size=size)
 
 
 @router.get(

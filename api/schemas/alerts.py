@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.state import AppState
+from inspector.privacy.masking import mask_text
 from inspector.store.schema import AlertDelivery, AlertEvent
 from inspector.vocab import AlertLevel, AlertStatus, DeliveryStatus
 
@@ -59,12 +60,12 @@ def alert_out(state: AppState, alert: AlertEvent) -> AlertOut:
         call_id=alert.call_id,
         agent_id=alert.agent_id,
         level=alert.level,
-        reasons=list(alert.reasons or []),
+        reasons=[mask_text(r) for r in alert.reasons or []],  # personal data masked for every reader
         status=alert.status,
         created_at=state.local_iso(alert.created_at),
         handled_by=alert.handled_by,
         handled_at=state.local_iso(alert.handled_at),
-        note=alert.note,
+        note=None if alert.note is None else mask_text(alert.note),
         delivery=alert.delivery,
     )
 

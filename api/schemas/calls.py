@@ -65,6 +65,8 @@ class CallDetail(BaseModel):
     audio_sha256: str
     created_at: str | None
     finished_at: str | None
+    audio_purged_at: str | None = Field(None, description="原始录音按保留期限删除的时间（未删除为 null）")
+    transcript_purged_at: str | None = Field(None, description="转写按保留期限删除的时间（评分与检查结果仍保留）")
     # Present only once the call is done (same shapes as ``inspector analyze --format json``).
     score: dict[str, Any] | None = None
     checks: dict[str, bool] | None = None
@@ -97,6 +99,8 @@ class TranscriptOut(BaseModel):
     diarization: dict[str, Any] = Field(description="说话人分离：method、role_confidence、agent_speaker 等")
     timings: dict[str, float] = Field(description="各处理阶段耗时（秒）")
     language: str
+    masked: bool = Field(True, description="个人信息是否已脱敏（reveal=true 且有权限时为 false）")
+    pii: list[str] = Field(default_factory=list, description="转写中识别到的个人信息类型（mobile、id_number 等）")
 
 
 class RetryResult(BaseModel):
@@ -158,6 +162,8 @@ def call_detail(
         audio_sha256=call.audio_sha256,
         created_at=state.local_iso(call.created_at),
         finished_at=state.local_iso(call.finished_at),
+        audio_purged_at=state.local_iso(call.audio_purged_at),
+        transcript_purged_at=state.local_iso(call.transcript_purged_at),
     )
     if analysis is not None:
         row, record = analysis

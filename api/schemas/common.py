@@ -27,3 +27,10 @@ class AuditEntryOut(BaseModel):
 
 class AuditList(BaseModel):
     items: list[AuditEntryOut]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    total: int
+    page: int
+    page_size: int

@@ -1,7 +1,7 @@
 """Command line: ``inspector transcribe``, ``analyze``, ``score``, ``eval``, ``models``, and the service
 commands of the other ``inspector.cli`` modules (``serve``: ``db upgrade``, ``serve``, ``worker``;
 ``calls``: ``import``, ``retry``, ``reconcile``, ``status``; ``reports``: ``report``, ``scorecards``;
-``tokens``, ``users``, ``rules``, ``review``).
+``tokens``, ``users``, ``rules``, ``review``, ``purge``: the retention purge).
 
 User errors (bad audio, bad rule files, bad references) end as one line on stderr and a non-zero
 exit code; they are turned into that line here and nowhere else.
@@ -204,11 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_service_commands(sub: Any) -> None:
     """The commands on the database and the queue, in the order ``inspector --help`` lists them."""
-    from inspector.cli import calls, reports, review, rules, serve, tokens, users
+    from inspector.cli import calls, purge, reports, review, rules, serve, tokens, users
 
     for add in (serve.add_db, serve.add_serve, serve.add_worker, calls.add_import, tokens.add_token, users.add_users,
                 calls.add_retry, calls.add_reconcile, review.add_review, reports.add_report, reports.add_scorecards,
-                calls.add_status, rules.add_rules):  # fmt: skip
+                calls.add_status, rules.add_rules, purge.add_purge):  # fmt: skip
         add(sub)
 
 

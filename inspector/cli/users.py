@@ -1,4 +1,4 @@
-"""``inspector users create / list / passwd / disable``: web login users. A password is never an
+"""``inspector users create / list / passwd / pii / disable``: web login users. A password is never an
 argument: it is typed twice at a prompt, or read as one line from stdin.
 """
 
@@ -48,13 +48,14 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
     db = connect.database(connect.settings_of(args))
     with db.session() as session:
-        print("用户名\t姓名\t角色\t坐席工号/班组\t状态\t最近登录")
+        print("用户名\t姓名\t角色\t坐席工号/班组\t个人信息\t状态\t最近登录")
         for u in list_users(session):
             scope = u.agent_id or u.team_id or "-"
             last = f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "-"
             state = "启用" if u.active else "已停用"
             role = label(u.role, UserRole)
-            print(f"{u.username}\t{u.display_name or '-'}\t{role}\t{scope}\t{state}\t{last}")
+            pii = "可查看" if u.pii or u.role == UserRole.ADMIN else "脱敏"
+            print(f"{u.username}\t{u.display_name or '-'}\t{role}\t{scope}\t{pii}\t{state}\t{last}")
     return 0
 
 
@@ -83,6 +84,22 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_pii(args: argparse.Namespace) -> int:
+    import getpass
+
+    from inspector.store.users import require_user, set_pii
+
+    db = connect.database(connect.settings_of(args))
+    with db.session() as session:
+        user = require_user(session, args.username)
+        changed = set_pii(session, user, not args.revoke, actor=f"cli:{getpass.getuser()}")
+        what = "已收回" if args.revoke else "已授予"
+        note = "" if changed else "（原本如此，未改动）"
+        admin = "；管理员角色始终可查看" if user.role == UserRole.ADMIN else ""
+        print(f"{what}用户 {user.username} 查看未脱敏个人信息的权限{note}{admin}")
+    return 0
+
+
 def add_users(sub: Any) -> None:
     p = sub.add_parser("users", help="网页登录用户")
     users_sub = p.add_subparsers(dest="users_command", required=True)
@@ -100,6 +117,10 @@ def add_users(sub: Any) -> None:
     q.add_argument("username", metavar="USERNAME")
     q.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行），否则提示输入两次")
     q.set_defaults(func=cmd_users_passwd)
+    q = users_sub.add_parser("pii", help="授予（或 --revoke 收回）查看未脱敏个人信息的权限（记入操作记录）")
+    q.add_argument("username", metavar="USERNAME")
+    q.add_argument("--revoke", action="store_true", help="收回权限")
+    q.set_defaults(func=cmd_users_pii)
     q = users_sub.add_parser("disable", help="停用用户（不能再登录，会话与令牌失效）")
     q.add_argument("username", metavar="USERNAME")
     q.set_defaults(func=cmd_users_disable)

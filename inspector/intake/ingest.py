@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.intake.scan import ImportItem, SkippedFile
+from inspector.privacy.retention import discard_purged_duplicate
 from inspector.store import calls as store
 from inspector.store.blobs import AudioStore
 from inspector.store.db import Database
@@ -99,13 +100,14 @@ def import_recordings(
             with db.session() as session:
                 registered = store.register_calls(session, new_calls, tz)  # type: ignore[arg-type]
             new_ids: list[str] = []
-            for (item, _, _), reg in zip(stored, registered, strict=True):
+            for (item, digest, _), reg in zip(stored, registered, strict=True):
                 if reg.error:
                     summary.skipped.append((item.path, reg.error))
                 elif reg.created:
                     new_ids.append(reg.call_id)
                 else:
                     summary.duplicates.append((item.path, reg.call_id))
+                    discard_purged_duplicate(db, audio_store, digest)  # a purged recording is not brought back
             summary.imported.extend(new_ids)
             if enqueue is not None and new_ids:
                 summary.enqueued += enqueue(new_ids)

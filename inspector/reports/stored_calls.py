@@ -44,10 +44,23 @@ class CallNotAnalyzed(InspectorError):
         super().__init__(f"通话 {call_id} 尚无质检结果（状态：{label(status, CallStatus)}）")
 
 
+class TranscriptPurged(InspectorError):
+    """A call whose transcript the retention policy removed: its stored score stands, no report can be rebuilt."""
+
+    code = "transcript_purged"
+    kind = ErrorKind.CONFLICT
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(f"通话 {call_id} 的转写已按保留期限删除（评分与检查结果仍保留），无法重新生成报告")
+
+
 def done_call_ids(session: Session) -> list[str]:
-    """Every call with a QA result, by start time (arrival time when the PBX gave none), then file name."""
+    """Every call with a QA result and its transcript (not purged), by start time (arrival time when the PBX
+    gave none), then file name."""
     when = func.coalesce(Call.started_at, Call.created_at)
-    query = select(Call.id).where(Call.status == CallStatus.DONE, Call.analysis_id.is_not(None))
+    query = select(Call.id).where(
+        Call.status == CallStatus.DONE, Call.analysis_id.is_not(None), Call.transcript_purged_at.is_(None)
+    )
     return list(session.scalars(query.order_by(when, Call.audio_name, Call.id)))
 
 
@@ -85,6 +98,8 @@ def _analysis(session: Session, analyzers: _Analyzers, call_id: str) -> CallAnal
     if call is None:
         return CallNotFound(call_id)
     stored = session.get(Analysis, call.analysis_id) if call.analysis_id is not None else None
+    if call.transcript_purged_at is not None:
+        return TranscriptPurged(call.id)
     transcript = load_transcript(session, call.id)
     if call.status != CallStatus.DONE or stored is None or transcript is None:
         return CallNotAnalyzed(call.id, call.status)

@@ -34,6 +34,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from inspector.errors import AudioError, ErrorKind, InspectorError, ModelError, one_line
+from inspector.privacy.recording import masked_recording_of
 from inspector.qa.analysis import CallAnalysis
 from inspector.service.context import WorkerContext, current_context
 from inspector.service.follow_up import after_analysis, enqueue_deliveries
@@ -212,7 +213,21 @@ def _run(ctx: WorkerContext, claim: _Claim) -> str:
             analysis = ctx.analyzer(record).analyze_transcript(transcript, claim.agent_id)
         deliveries = _finish(session, ctx, call_id, transcript, analysis, record.id)
     enqueue_deliveries(ctx, deliveries)
+    _premask(ctx, call_id)
     return CallStatus.DONE.value
+
+
+def _premask(ctx: WorkerContext, call_id: str) -> None:
+    """Make the masked recording now (personal data replaced by a tone), so that the first reader without the
+    ``pii`` permission does not wait for it (an MP3 re-encode takes seconds). Never fails the call: the API
+    makes it on first request instead."""
+    try:
+        with ctx.db.session() as session:
+            call = store.get_call(session, call_id)
+            if call is not None:
+                masked_recording_of(session, ctx.audio, call)
+    except (InspectorError, FileNotFoundError, OSError, DatabaseError) as err:
+        log.warning("could not prepare the masked recording of call %s: %s", call_id, one_line(str(err)))
 
 
 def _finish(

@@ -30,6 +30,7 @@ from rq.job import Job
 from sqlalchemy import func, select
 
 from inspector.errors import one_line
+from inspector.privacy.masking import mask_text
 from inspector.qa.scoring import ALERT_NAMES_ZH
 from inspector.service.context import current_context
 from inspector.settings import AlertSettings
@@ -59,7 +60,7 @@ def payload(alert: AlertEvent, call: Call | None) -> dict[str, Any]:
         "alert_id": alert.id,
         "level": alert.level,
         "level_name": ALERT_NAMES_ZH.get(alert.level, alert.level),
-        "reasons": list(alert.reasons or []),
+        "reasons": [mask_text(r) for r in alert.reasons or []],  # personal data leaves the system masked only
         "call_id": alert.call_id,
         "agent_id": alert.agent_id,
         "score": call.score if call is not None else None,

@@ -5,7 +5,8 @@ process (``WorkerContext``). RQ's death penalty (SIGALRM) still enforces the job
 process a worker forks, RQ's scheduler (it moves due retries back to the queue), exits when its worker
 dies, even by SIGKILL (``exit_with_parent``). Every worker runs the reconciler
 (``inspector.service.reconciler``) at start and every ``settings.queue.reconcile_interval_s``, one
-worker at a time by a Redis lock.
+worker at a time by a Redis lock, then the retention purge (``inspector.privacy.retention``) when a
+retention period is set, at most hourly over all workers by a lock of its own.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rq.exceptions import StopRequested
 from rq.scheduler import ForkProcess, RQScheduler
 from rq.scheduler import run as run_scheduler
 
+from inspector.privacy.retention import purge_in_maintenance
 from inspector.service.context import WorkerContext, use_context
 from inspector.service.queue import connect_redis, make_queue
 from inspector.service.reconciler import reconcile
@@ -128,14 +130,20 @@ class InspectorWorker(SimpleWorker):
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
         lock = f"inspector:reconcile:{self.reconcile_queue.name}"
-        if not self.connection.set(lock, self.name, nx=True, ex=max(1, self.reconcile_interval_s - 1)):
-            return
-        try:
-            reconcile(self.context.db, self.reconcile_queue, self.context.settings)
-        except StopRequested:  # SIGTERM while reconciling: RQ's warm shutdown, not a failure to swallow
+        if self.connection.set(lock, self.name, nx=True, ex=max(1, self.reconcile_interval_s - 1)):
+            try:
+                reconcile(self.context.db, self.reconcile_queue, self.context.settings)
+            except StopRequested:  # SIGTERM while reconciling: RQ's warm shutdown, not a failure to swallow
+                raise
+            except Exception:  # a database outage must not stop the worker; the next interval tries again
+                log.exception("reconcile failed")
+        ctx, purge_lock = self.context, f"inspector:purge:{self.reconcile_queue.name}"
+        try:  # the retention purge, when a period is set: at most hourly over all workers (its own lock)
+            purge_in_maintenance(ctx.db, ctx.audio, ctx.settings, self.connection, purge_lock, self.name)
+        except StopRequested:
             raise
-        except Exception:  # a database outage must not stop the worker; the next interval tries again
-            log.exception("reconcile failed")
+        except Exception:
+            log.exception("retention purge failed")
 
 
 def run_worker(

@@ -449,14 +449,21 @@ def under_covered(regions: Sequence[Span], words: Sequence[RecognizedWord], min_
 
 
 _LOOP = re.compile(r"(.{2,6}?)\1{2,}|(.)\2{2,}")
+# Repeated digits are what people say (139 8888 6666, 门牌 1111, 000): a run of digits no longer than a mobile
+# number is never a loop; longer ones (whisper's 1111111111111…) still are.
+_DIGIT_CHARS = frozenset("0123456789０１２３４５６７８９零〇一二三四五六七八九幺两")
+_LONGEST_DIGIT_RUN = 11
 
 
 def drop_repetition_loops(words: Sequence[RecognizedWord]) -> list[RecognizedWord]:
     """Remove whisper's decoding loops (证证证…, 维修维修维修): a unit of 1-6 characters repeated three or
-    more times in a row keeps only its first occurrence."""
+    more times in a row keeps only its first occurrence. Digits repeated within a phone number's length
+    (13988886666) are speech, not a loop."""
     text = "".join(w.word.text for w in words)
     drop = np.zeros(len(text), dtype=bool)
     for match in _LOOP.finditer(text):
+        if len(match.group()) <= _LONGEST_DIGIT_RUN and set(match.group()) <= _DIGIT_CHARS:
+            continue
         unit = len(match.group(1) or match.group(2))
         drop[match.start() + unit : match.end()] = True
     if not drop.any():

@@ -314,7 +314,10 @@ def requeue(session: Session, call_ids: Sequence[str], reset_attempts: bool = Fa
         }
         if reset_attempts:
             values["attempts"] = 0
-        ids = list(session.scalars(select(Call.id).where(Call.id.in_(chunk), Call.status != CallStatus.DONE.value)))
+        # A call whose recording the retention policy purged cannot be processed again.
+        query = select(Call.id).where(Call.id.in_(chunk), Call.status != CallStatus.DONE.value,
+                                      Call.audio_purged_at.is_(None))  # fmt: skip
+        ids = list(session.scalars(query))
         if ids:
             session.execute(update(Call).where(Call.id.in_(ids)).values(**values))
             changed.extend(ids)

@@ -92,6 +92,9 @@ class Call(Base):
     score: Mapped[float | None] = mapped_column(Float)
     alert: Mapped[str | None] = mapped_column(String(8))
     fatal: Mapped[bool | None] = mapped_column(Boolean)
+    # Retention purge (inspector.privacy.retention): the original recording / the transcript text is gone.
+    audio_purged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    transcript_purged_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         Index("ix_calls_agent_day", "agent_id", "day"),
@@ -112,6 +115,23 @@ class TranscriptRecord(Base):
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MaskedAudio(Base):
+    """A call's recording with its personal-data spans replaced by a tone (``inspector.privacy.audio``), kept in
+    the audio store under ``masked_sha256``; ``fingerprint`` names the spans (and detector version) it masks."""
+
+    __tablename__ = "masked_audio"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    masked_sha256: Mapped[str] = mapped_column(String(64), index=True)  # the purge asks "is this blob still used?"
+    masked_bytes: Mapped[int] = mapped_column(BigInteger)
+    spans: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+    __table_args__ = (UniqueConstraint("call_id", "fingerprint", name="uq_masked_audio_call_fingerprint"),)
 
 
 class UtteranceRecord(Base):
@@ -205,6 +225,7 @@ class User(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64))  # role agent: whose data this is
     team_id: Mapped[str | None] = mapped_column(String(64))  # role team_lead: which team
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    pii: Mapped[bool] = mapped_column(Boolean, default=False)  # may reveal masked personal data (admins: always)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -173,6 +173,19 @@ def deactivate(session: Session, user: User) -> None:
     session.flush()
 
 
+def set_pii(session: Session, user: User, allowed: bool, actor: str) -> bool:
+    """Grant or revoke the permission to reveal personal data; audited. Returns whether anything changed."""
+    from inspector.store import audit
+
+    if bool(user.pii) == allowed:
+        return False
+    audit.record(session, actor=actor, role="admin", action="pii.grant" if allowed else "pii.revoke", entity="user",
+                 entity_id=user.username, before={"pii": bool(user.pii)}, after={"pii": allowed})  # fmt: skip
+    user.pii = allowed
+    session.flush()
+    return True
+
+
 # --- browser sessions ----------------------------------------------------------------------------
 
 

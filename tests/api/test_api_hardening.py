@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.app import API_PREFIX
+from api.schemas.calls import mask_phone
 from inspector.settings import ApiSettings
 from inspector.store.schema import Call
 
@@ -170,7 +171,7 @@ def test_xlsx_exports_neutralise_formulas(client, headers, formula_calls) -> Non
     rows = _sheet_rows(client.get(f"{API_PREFIX}/exports/calls.xlsx", headers=headers["admin"]).content)
     by_id = {row[0]: row for row in rows[1:]}
     assert by_id["f-1"][1:4] == ("'" + FORMULAS["agent_id"], "'" + FORMULAS["agent_name"], "'" + FORMULAS["team"])
-    assert by_id["f-1"][6] == "'" + FORMULAS["caller"]
+    assert by_id["f-1"][6] == "'" + mask_phone(FORMULAS["caller"])  # masked, and still neutralised
     assert by_id["f-2"][1] == "'-42" and by_id["f-2"][3] == "'\tB组"
     assert isinstance(by_id["f-1"][9], int | float)  # numbers stay numbers
 
@@ -188,7 +189,7 @@ def test_csv_exports_neutralise_formulas(client, headers, formula_calls) -> None
             assert "'" + FORMULAS["team"] in cells
     content = client.get(f"{API_PREFIX}/exports/calls.csv", headers=headers["admin"]).content
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
-    assert "'" + FORMULAS["caller"] in rows[2] and "'-42" in rows[1]
+    assert "'" + mask_phone(FORMULAS["caller"]) in rows[2] and "'-42" in rows[1]
 
 
 # --- 4. integers out of range ---------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_login_sets_a_strict_http_only_cookie_and_returns_the_user(app, users) -
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["user"] == {"username": "lead_a", "display_name": "测试lead_a", "role": "team_lead",
-                                "agent_id": None, "team_id": "A组"}  # fmt: skip
+                                "agent_id": None, "team_id": "A组", "pii": False}  # fmt: skip
         assert len(body["csrf_token"]) >= 32
         cookie = response.headers["set-cookie"]
         attributes = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")}
@@ -72,11 +72,12 @@ def test_me_needs_a_session_or_a_token(client, headers, users) -> None:
     response = client.get(ME)
     assert response.status_code == 401 and response.json()["code"] == "unauthorized"
     response = client.get(ME, headers=headers["team_lead"])  # the team lead user's token
-    assert response.json() == {"user": {"username": "lead_a", "display_name": "test team_lead", "role": "team_lead",
-                                        "agent_id": None, "team_id": "A组"}, "csrf_token": None}  # fmt: skip
+    lead = {"username": "lead_a", "display_name": "test team_lead", "role": "team_lead", "agent_id": None,
+            "team_id": "A组", "pii": False}  # fmt: skip
+    assert response.json() == {"user": lead, "csrf_token": None}
     response = client.get(ME, headers=headers["agent"])  # a token of its own
     assert response.json()["user"] == {"username": None, "display_name": "test agent 8001", "role": "agent",
-                                       "agent_id": "8001", "team_id": None}  # fmt: skip
+                                       "agent_id": "8001", "team_id": None, "pii": False}  # fmt: skip
     client.cookies.set("inspector_session", "forged")
     assert client.get(ME).status_code == 401
 
@@ -257,7 +258,15 @@ def test_users_cli_creates_a_user_who_can_log_in(client, monkeypatch: pytest.Mon
     assert client.post(LOGIN, json={"username": "zhangsan", "password": "new-password-22"}).status_code == 200
     assert main(["users", "list"]) == 0
     out = capsys.readouterr().out
-    assert "zhangsan\t张三\t坐席\t8001\t启用" in out
+    assert "zhangsan\t张三\t坐席\t8001\t脱敏\t启用" in out
+    assert main(["users", "pii", "zhangsan"]) == 0  # grant the permission to reveal personal data
+    assert "已授予用户 zhangsan 查看未脱敏个人信息的权限" in capsys.readouterr().out
+    assert main(["users", "pii", "zhangsan"]) == 0
+    assert "原本如此" in capsys.readouterr().out
+    assert main(["users", "list"]) == 0
+    assert "zhangsan\t张三\t坐席\t8001\t可查看\t启用" in capsys.readouterr().out
+    assert main(["users", "pii", "zhangsan", "--revoke"]) == 0
+    assert "已收回" in capsys.readouterr().out
     assert main(["users", "disable", "zhangsan"]) == 0
     assert client.post(LOGIN, json={"username": "zhangsan", "password": "new-password-22"}).status_code == 401
     assert main(["users", "disable", "nobody"]) == 2

@@ -81,6 +81,9 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{V1}/teams/{{team}}/leaderboard"): Expect(STAFF, foreign=403),
     ("GET", f"{V1}/exports/calls.csv"): Expect(STAFF),
     ("GET", f"{V1}/exports/calls.xlsx"): Expect(STAFF),
+    ("GET", f"{V1}/exports/calls/{{call_id}}/transcript.csv"): Expect(ALL, foreign=404),
+    ("GET", f"{V1}/exports/calls/{{call_id}}/transcript.xlsx"): Expect(ALL, foreign=404),
+    ("GET", f"{V1}/exports/calls/{{call_id}}/audio"): Expect(ALL, foreign=404),
     ("GET", f"{V1}/exports/scorecards.csv"): Expect(STAFF, foreign=403, query="team={team}"),
     ("GET", f"{V1}/exports/scorecards.xlsx"): Expect(STAFF, foreign=403, query="team={team}"),
     # rule sets
@@ -105,6 +108,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{V1}/rules/precision"): Expect(STAFF),
     ("GET", f"{V1}/reviews/carry-over-losses"): Expect(STAFF),  # narrowed for a team lead
     ("GET", f"{V1}/audit"): Expect(REVIEWERS, query="entity=call&entity_id={call_id}"),
+    ("GET", f"{V1}/audit/reveals"): Expect(ADMIN),
     # appeals (申诉): agents appeal on their own calls; admin + reviewer resolve
     ("POST", f"{V1}/calls/{{call_id}}/hits/{{index}}/appeal"): Expect(AGENT, foreign=404, body={"comment": "不认可"}),
     ("GET", f"{V1}/appeals"): Expect(ALL, foreign=403, query="agent_id={agent_id}"),

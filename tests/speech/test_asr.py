@@ -64,6 +64,14 @@ def test_repetition_loops_are_dropped_but_normal_repeats_kept():
     assert drop_repetition_loops(normal) == normal
 
 
+def test_repeated_digits_of_a_phone_number_are_speech_not_a_loop():
+    said = [rw(0, 1, "电话"), rw(1, 2, "139"), rw(2, 3, "8888"), rw(3, 4, "6666"), rw(4, 5, "幺幺幺")]
+    assert drop_repetition_loops(said) == said
+    runaway = [rw(0, 1, "号码"), *(rw(1 + i / 10, 1.1 + i / 10, "1") for i in range(20))]
+    kept = "".join(w.word.text for w in drop_repetition_loops(runaway))
+    assert kept.startswith("号码1") and len(kept) <= 4  # the loop keeps its first unit ("1" or "11")
+
+
 def test_under_covered_regions_are_found():
     regions = [Span(0, 4), Span(5, 9), Span(10, 10.4)]
     words = [rw(0.5, 1.0, "您好这里是"), rw(1.0, 3.0, "阳光物业客服中心"), rw(5.2, 5.5, "嗯")]

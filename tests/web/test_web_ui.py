@@ -355,3 +355,36 @@ def test_rule_playground_and_backtest_before_activating(site: Any, ui: Any) -> N
     with site.db.session() as session:
         assert rulesets.active_ruleset(session).id != candidate_id  # dismissed: nothing activated
     ui.assert_clean()
+
+
+def test_personal_data_is_masked_until_an_admin_reveals_it(site: Any, make_ui: Any) -> None:
+    """A reviewer reads the owner's address masked and cannot reveal it; an admin reveals it, and the reveal is
+    in the audit log."""
+    call_id = site.calls["a2_angry"]  # the owner gives the address 一号楼一单元八零一 (utterance 3)
+    reviewer = make_ui()
+    page = reviewer.login("reviewer")
+    reviewer.goto(f"#/calls/{call_id}")
+    said = page.locator("#transcript .utt").nth(3)
+    expect(said).to_contain_text("[地址]")
+    assert "八零一" not in said.inner_text()
+    expect(page.locator("#pii-note")).to_contain_text("个人信息已脱敏（地址）")
+    expect(page.locator("#reveal-pii")).to_have_count(0)
+    assert reviewer.api("GET", f"/calls/{call_id}/transcript?reveal=true")["status"] == 403
+    reviewer.assert_clean()
+
+    admin = make_ui()
+    page = admin.login("admin")
+    admin.goto(f"#/calls/{call_id}")
+    said = page.locator("#transcript .utt").nth(3)
+    expect(said).to_contain_text("[地址]")
+    page.locator("#reveal-pii").click()
+    expect(page.locator("#transcript .utt").nth(3)).to_contain_text("一号楼一单元八零一")
+    expect(page.locator("#pii-note")).to_have_text("本次查看已记入操作记录")
+    expect(page.locator("#reveal-pii")).to_be_disabled()
+    assert "reveal=true" in page.locator("#player").get_attribute("src")
+    admin.shot("call-pii-revealed")
+    reveals = admin.api("GET", "/audit/reveals")
+    assert reveals["status"] == 200
+    surfaces = {e["after"]["surface"] for e in reveals["body"]["items"] if e["entity_id"] == call_id}
+    assert {"transcript", "review"} <= surfaces
+    admin.assert_clean()

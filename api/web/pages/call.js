@@ -24,18 +24,23 @@ export async function pageCall(ctx, callId) {
     }
     throw error;
   }
-  const [transcript, review] = await Promise.all([soft(api(`${path}/transcript`)), soft(api(`${path}/review`))]);
+  // Personal data is masked for everyone first; a user with the pii permission may reveal it (audited).
+  let revealed = false;
+  const q = () => (revealed ? '?reveal=true' : '');
+  let [transcript, review] = await Promise.all([soft(api(`${path}/transcript`)), soft(api(`${path}/review`))]);
   if (!ctx.alive()) return;
 
   const view = { callId, detail, transcript, review: review instanceof Error ? null : review,
     reviewError: review instanceof Error ? review : null };
-  const utterances = transcript instanceof Error ? [] : (transcript.utterances || []);
+  let utterances = transcript instanceof Error ? [] : (transcript.utterances || []);
 
   // Player + transcript (built once; the side panel and the transcript's marks re-render after each action).
   const audio = h('audio', { controls: true, preload: 'metadata', src: `${API}/calls/${enc(callId)}/audio`,
     id: 'player' });
   audio.addEventListener('error', () => {
-    playerNote.textContent = '录音无法加载（可能已被删除或无权访问）';
+    playerNote.textContent = detail.audio_purged_at
+      ? `录音已按保留期限删除（${fmtTime(detail.audio_purged_at)}），评分与检查结果仍保留`
+      : '录音无法加载（可能已被删除或无权访问）';
   });
   const playerNote = h('span', { class: 'muted small' }, '点击任意一句或命中项即可跳转播放');
   const rate = h('select', { class: 'btn-sm', title: '播放速度', onchange: () => { audio.playbackRate = Number(rate.value); } },
@@ -99,12 +104,39 @@ export async function pageCall(ctx, callId) {
   document.body.classList.add('app-page');
   state.cleanups.push(() => document.body.classList.remove('app-page'));
   const rerender = async () => {
-    const fresh = await soft(api(`${path}/review`));
+    const fresh = await soft(api(`${path}/review${q()}`));
     if (!ctx.alive()) return;
     if (!(fresh instanceof Error)) { view.review = fresh; view.reviewError = null; }
     renderTranscript();
     renderSide(side, view, rerender);
   };
+
+  const masked = !(transcript instanceof Error) && transcript.masked && (transcript.pii || []).length > 0;
+  const piiNote = h('span', { class: 'muted small', id: 'pii-note' },
+    masked ? `个人信息已脱敏（${(transcript.pii || []).map((k) => label('pii_kind', k, k)).join('、')}）` : '');
+  const revealButton = state.user && state.user.pii && masked ? h('button', {
+    class: 'btn btn-sm', id: 'reveal-pii', title: '显示未脱敏的转写与录音；每次查看都会记入操作记录',
+    onclick: async () => {
+      revealed = true;
+      const [t, r] = await Promise.all([soft(api(`${path}/transcript${q()}`)), soft(api(`${path}/review${q()}`))]);
+      if (!ctx.alive()) return;
+      if (t instanceof Error || r instanceof Error) {
+        piiNote.textContent = `无法显示：${(t instanceof Error ? t : r).message}`;
+        revealed = false;
+        return;
+      }
+      transcript = t; view.transcript = t; utterances = t.utterances || [];
+      view.review = r; view.reviewError = null;
+      const at = audio.currentTime || 0;
+      audio.src = `${API}/calls/${enc(callId)}/audio${q()}`;
+      audio.currentTime = at;
+      revealButton.disabled = true;
+      revealButton.textContent = '已显示个人信息';
+      piiNote.textContent = '本次查看已记入操作记录';
+      renderTranscript();
+      renderSide(side, view, rerender);
+    },
+  }, '显示个人信息') : null;
 
   const score = view.review ? view.review.effective_score : (detail.score && detail.score.total);
   setMain(h('div', { class: 'call-page' },
@@ -121,7 +153,8 @@ export async function pageCall(ctx, callId) {
         h('span', null, '时间：', fmtTime(detail.started_at)),
         h('span', null, '方向：', label('call_direction', detail.direction, '—')),
         h('span', null, '时长：', fmtDuration(detail.duration_s)),
-        score !== undefined && score !== null ? h('span', null, '得分：', scoreSpan(score)) : null)),
+        score !== undefined && score !== null ? h('span', null, '得分：', scoreSpan(score)) : null,
+        piiNote, revealButton)),
     h('div', { class: 'call-layout' },
       h('div', { class: 'call-left' },
         h('div', { class: 'card player-card' }, h('div', { class: 'row', style: { marginBottom: '6px' } },
