@@ -18,6 +18,7 @@ from starlette.datastructures import FormData, UploadFile
 from api.deps import Admin, Anyone, DbSession, Reviewer, Staff, State, visible_call
 from api.errors import ApiError, invalid_param, validation_error
 from api.fields import IdPath
+from api.privacy import mask_tree
 from api.queries import parse_date
 from api.schemas.errors import error_responses
 from api.schemas.rulesets import (
@@ -351,7 +352,7 @@ def try_rule(body: PlaygroundRequest, principal: Anyone, state: State, session: 
     ruleset = playground_ruleset(pack, body.rule_yaml)
     findings = evaluate(compile_ruleset(ruleset), transcript)
     utterances = sorted(transcript.recognized(), key=lambda u: (u.start, u.end))  # the order rules see
-    return PlaygroundResult(
+    result = PlaygroundResult(
         ruleset=ruleset_out(state, record),
         rule_id=ruleset.rules[0].id,
         source="call" if body.call_id is not None else "dialogue",
@@ -362,6 +363,10 @@ def try_rule(body: PlaygroundRequest, principal: Anyone, state: State, session: 
             for i, u in enumerate(utterances)
         ],
     )
+    if body.call_id is None:
+        return result  # the caller's own pasted dialogue
+    # A stored call's words: personal data masked, as on every surface (the rule ran on the original text).
+    return PlaygroundResult.model_validate(mask_tree(result.model_dump()))
 
 
 def _dedent(chunk: str, column: int) -> str:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import Number
 from api.state import AppState
 from inspector.people.calibration import Agreement, Disagreement, RoundView, RuleAgreement
+from inspector.privacy.masking import mask_text
 from inspector.store.schema import CalibrationRound
 from inspector.vocab import CalibrationStatus, Verdict
 
@@ -98,7 +99,7 @@ def round_out(state: AppState, row: CalibrationRound, calls: int, reviewers: lis
 def detail_out(state: AppState, view: RoundView, assigned: bool, progress: bool) -> RoundDetailOut:
     calls = [
         RoundCallOut(call_id=c.call.id, agent_id=c.call.agent_id, analysis_id=c.analysis_id, hits=[
-            RoundHitOut(index=h.index, rule_id=h.hit["rule_id"], name=h.name, text=h.hit.get("text"),
+            RoundHitOut(index=h.index, rule_id=h.hit["rule_id"], name=h.name, text=_masked(h.hit.get("text")),
                         start=h.hit.get("start"), end=h.hit.get("end"), points=h.hit.get("points"),
                         verdicts=h.verdicts)
             for h in c.hits
@@ -118,8 +119,8 @@ def _rule_out(rule: RuleAgreement) -> RuleAgreementOut:
 
 
 def _disagreement_out(item: Disagreement) -> DisagreementOut:
-    return DisagreementOut(call_id=item.call_id, hit_index=item.hit_index, rule_id=item.rule_id, text=item.text,
-                           verdicts=item.verdicts)  # fmt: skip
+    return DisagreementOut(call_id=item.call_id, hit_index=item.hit_index, rule_id=item.rule_id,
+                           text=_masked(item.text), verdicts=item.verdicts)  # fmt: skip
 
 
 def agreement_out(state: AppState, result: Agreement) -> AgreementOut:
@@ -130,3 +131,8 @@ def agreement_out(state: AppState, result: Agreement) -> AgreementOut:
         rules=[_rule_out(rule) for rule in result.rules],
         disagreements=[_disagreement_out(d) for rule in result.rules for d in rule.disagreements],
     )
+
+
+def _masked(text: str | None) -> str | None:
+    """The words of a finding with personal data masked (``inspector.privacy``)."""
+    return None if text is None else mask_text(text)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import Number
 from api.state import AppState
 from inspector.people.carryover import LOSS_KINDS, LOSS_REASONS, CarryOverRecord, LossKind, LossReason
+from inspector.privacy.masking import mask_text
 from inspector.store.schema import CarryOverLoss
 from inspector.vocab import Verdict
 
@@ -84,7 +85,7 @@ def loss_out(state: AppState, loss: CarryOverLoss, people: bool) -> CarryOverLos
         rule_id=loss.rule_id,
         hit_index=loss.hit_index,
         verdict=Verdict(loss.verdict) if loss.verdict else None,
-        text=item.get("text", item.get("description")),
+        text=_masked(item.get("text", item.get("description"))),
         start=item.get("start"),
         end=item.get("end"),
         points=item.get("points"),
@@ -106,3 +107,8 @@ def carry_over_out(state: AppState, record: CarryOverRecord, people: bool) -> Ca
         review_carried=bool(after.get("review_carried", False)),
         lost=[loss_out(state, loss, people) for loss in record.lost],
     )
+
+
+def _masked(text: str | None) -> str | None:
+    """The words of a finding with personal data masked (``inspector.privacy``)."""
+    return None if text is None else mask_text(text)

@@ -238,3 +238,18 @@ def test_purged_recording_is_gone_unless_a_masked_copy_is_kept(client, headers, 
             LocalAudioStore(settings.audio_store_dir).delete(row.masked_sha256)
     gone = client.get(url, headers=headers["reviewer"])
     assert gone.status_code == 410 and gone.json()["code"] == "audio_purged"
+
+
+def test_rule_playground_on_a_stored_call_shows_it_masked(client, headers, pii_call) -> None:
+    rule = "id: complaint\nname: 投诉\ncategory: escalation\ndimension: compliance\nmode: detect\nrole: customer\n" \
+           "when:\n  keywords: {any: [过分]}\n"  # fmt: skip
+    body = {"rule_yaml": rule, "call_id": pii_call}
+    response = client.post(f"{API_PREFIX}/rulesets/playground", json=body, headers=headers["reviewer"])
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert [f["outcome"] for f in result["findings"]] == ["hit"]  # the rule ran on the original words
+    assert any("139****5678" in u["text"] for u in result["utterances"])
+    _no_digits_run(result)
+    pasted = {"rule_yaml": rule, "dialogue": f"客户：太过分了，我的电话是{MOBILE}"}
+    own = client.post(f"{API_PREFIX}/rulesets/playground", json=pasted, headers=headers["reviewer"])
+    assert own.status_code == 200 and MOBILE in own.text  # what the user pasted comes back as pasted
