@@ -16,10 +16,10 @@ and issue notes.
 from __future__ import annotations
 
 import argparse
-import warnings
 import json
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 from pyannote.core import Annotation, Segment
