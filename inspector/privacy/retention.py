@@ -38,7 +38,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -273,14 +273,8 @@ def _purge_originals(
     cutoff = clock.now - timedelta(days=report.days)
     for rows in _expired_calls(db, Call.audio_purged_at, cutoff, batch, clock):
         ids = {call_id for call_id, _ in rows}
-        removed: list[str] = []
-        for call_id, digest in rows:
-            freed = _remove_blob(audio, digest, partial(_original_in_use, db, digest, ids), dry_run)
-            if freed is None:
-                report.failed += 1
-                continue
-            report.bytes += freed
-            removed.append(call_id)
+        removed = _remove_blobs(audio, rows, lambda digest, ids=ids: partial(_original_in_use, db, digest, ids), report,
+                                dry_run)  # fmt: skip
         if dry_run:
             report.count += len(removed)
             continue
@@ -313,14 +307,8 @@ def _purge_masked(
             return
         after = rows[-1][0]
         ids = {row_id for row_id, _ in rows}
-        removed: list[int] = []
-        for row_id, digest in rows:
-            freed = _remove_blob(audio, digest, partial(_masked_in_use, db, digest, ids), dry_run)
-            if freed is None:
-                report.failed += 1
-                continue
-            report.bytes += freed
-            removed.append(row_id)
+        removed = _remove_blobs(audio, rows, lambda digest, ids=ids: partial(_masked_in_use, db, digest, ids), report,
+                                dry_run)  # fmt: skip
         if dry_run:
             report.count += len(removed)
             continue
@@ -382,6 +370,22 @@ def _masked_in_use(db: Database, digest: str, purging: set[int]) -> bool:
             return True
         call = select(Call.id).where(Call.audio_sha256 == digest, Call.audio_purged_at.is_(None)).limit(1)
         return session.scalar(call) is not None
+
+
+def _remove_blobs(
+    audio: AudioStore, rows: Sequence[Any], in_use_of: Callable[[str], Callable[[], bool]], report: KindReport,
+    dry_run: bool,
+) -> list[Any]:  # fmt: skip
+    """Remove each (key, digest) row's blob unless in use; the keys of those removed, counted in ``report``."""
+    removed: list[Any] = []
+    for key, digest in rows:
+        freed = _remove_blob(audio, digest, in_use_of(digest), dry_run)
+        if freed is None:
+            report.failed += 1
+            continue
+        report.bytes += freed
+        removed.append(key)
+    return removed
 
 
 def _remove_blob(audio: AudioStore, digest: str, in_use: Callable[[], bool], dry_run: bool) -> int | None:
