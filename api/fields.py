@@ -66,6 +66,7 @@ PageQuery = Annotated[int, Query(ge=1, le=MAX_PAGE, description="页码，从 1 
 PageSizeQuery = Annotated[int | None, Query(ge=1, le=1000, description="每页条数")]
 AgentQuery = Annotated[str | None, Query(max_length=64, description="坐席工号"), SingleLine]
 TeamQuery = Annotated[str | None, Query(max_length=64, description="班组"), SingleLine]
+ProjectQuery = Annotated[str | None, Query(max_length=64, description="项目/小区编号"), SingleLine]
 RevealQuery = Annotated[bool, Query(description="显示未脱敏的个人信息（需管理员或 pii 权限；每次查看记入操作记录）")]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from api.errors import invalid_param
-from api.fields import AgentQuery, TeamQuery, date_out_of_range, datetime_out_of_range
+from api.fields import AgentQuery, ProjectQuery, TeamQuery, date_out_of_range, datetime_out_of_range
 from inspector.store.schema import Agent, Analysis, Call, RuleSetRecord
 from inspector.vocab import CallStatus
 
@@ -77,6 +77,7 @@ class CallFilter:
     min_score: float | None = None
     max_score: float | None = None
     status: str | None = None
+    project: str | None = None
     visible_agent: str | None = None  # set from the principal (deps.agent_scope), never from the query
     visible_team: str | None = None  # set from the principal (deps.team_scope), never from the query
 
@@ -93,6 +94,7 @@ class CallFilterParams:
     min_score: float | None
     max_score: float | None
     status: StatusName | None
+    project: str | None = None
 
     def to_filter(self, tz: tzinfo, visible_agent: str | None, visible_team: str | None = None) -> CallFilter:
         """``visible_agent`` / ``visible_team``: ``deps.agent_scope`` / ``deps.team_scope`` of the principal."""
@@ -107,6 +109,7 @@ class CallFilterParams:
             min_score=self.min_score,
             max_score=self.max_score,
             status=self.status,
+            project=self.project or None,
             visible_agent=visible_agent,
             visible_team=visible_team,
         )
@@ -125,8 +128,9 @@ async def call_filter_params(  # no I/O: on the event loop, not a thread-pool ho
     min_score: Annotated[float | None, Query(ge=0, le=100, description="最低总分")] = None,
     max_score: Annotated[float | None, Query(ge=0, le=100, description="最高总分")] = None,
     status: Annotated[StatusName | None, Query(description="处理状态")] = None,
+    project: ProjectQuery = None,
 ) -> CallFilterParams:
-    return CallFilterParams(agent_id, team, date_from, date_to, alert, min_score, max_score, status)
+    return CallFilterParams(agent_id, team, date_from, date_to, alert, min_score, max_score, status, project)
 
 
 def _date_condition(query: Select[Any], bound: date | datetime, lower: bool) -> Select[Any]:
@@ -157,6 +161,8 @@ def _filtered(query: Select[Any], f: CallFilter) -> Select[Any]:
         query = query.where(Call.score <= f.max_score)
     if f.status is not None:
         query = query.where(Call.status == f.status)
+    if f.project is not None:
+        query = query.where(Call.project == f.project)
     return query
 
 

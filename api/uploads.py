@@ -47,6 +47,7 @@ from api.fields import CALL_ID_PATTERN, CallIdText, SingleLine, datetime_out_of_
 from api.queries import Direction
 from api.state import AppState
 from inspector.errors import AudioError, SilentAudio
+from inspector.intake.placing import metadata_location, project_catalog
 from inspector.privacy.audio import masked_blob_referenced
 from inspector.privacy.retention import discard_purged_duplicate
 from inspector.service.call_job import enqueue_calls
@@ -91,6 +92,9 @@ class UploadFields(BaseModel):
     direction: Annotated[Direction | None, BlankIsNone, Field(description="inbound 呼入 / outbound 呼出")] = None
     caller: Annotated[ShortText | None, BlankIsNone, Field(description="主叫号码")] = None
     team: Annotated[ShortText | None, BlankIsNone, Field(description="班组")] = None
+    project: Annotated[ShortText | None, BlankIsNone, Field(description="项目/小区（编号、名称或别名）")] = None
+    building: Annotated[ShortText | None, BlankIsNone, Field(description="楼栋，如 3号楼")] = None
+    unit: Annotated[ShortText | None, BlankIsNone, Field(description="房号，如 3号楼1单元601 或 3-1-601")] = None
 
 
 def upload_openapi() -> dict[str, Any]:
@@ -278,6 +282,7 @@ def _register(state: AppState, pin: BlobPin, audio: UploadFile, fields: UploadFi
     if existing is not None:
         return existing
     duration_s = _probe(state, digest)
+    catalog = project_catalog(state.settings.projects_file)
     started_at = fields.started_at
     if started_at is not None and started_at.tzinfo is None:
         started_at = started_at.replace(tzinfo=state.tz)
@@ -293,6 +298,7 @@ def _register(state: AppState, pin: BlobPin, audio: UploadFile, fields: UploadFi
         caller=fields.caller,
         duration_s=duration_s,
         team_id=fields.team,
+        **metadata_location(fields.project, fields.building, fields.unit, catalog),
     )
     try:
         with state.db.session() as session:

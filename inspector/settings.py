@@ -221,6 +221,9 @@ class Settings(BaseSettings):
     audio_dir: Path | None = None
     # Local time of the call centre: PBX file names and CDRs are local, scorecard days are local days.
     timezone: str = "Asia/Shanghai"
+    # The company's 项目/小区 list (YAML, ``inspector.intake.projects``; example: samples/projects.yaml). With it, a
+    # call's project given by name or alias is stored as the project's id, and one said on the call is recognised.
+    projects_file: Path | None = None
     audio: AudioSettings = AudioSettings()
     asr: AsrSettings = AsrSettings()
     vad: VadSettings = VadSettings()

@@ -108,7 +108,8 @@ def get_call(
     carry = None if carried is None else carry_over_out(state, carried, agent_scope(principal) is None)
     detail = call_detail(state, call, name, team, revealed, analysis, carry)
     if revealed:
-        audit_reveal(session, principal, call.id, "call", ["caller"] if call.caller else [])
+        shown = [name for name, value in (("caller", call.caller), ("unit", call.unit)) if value]
+        audit_reveal(session, principal, call.id, "call", shown)
         return detail
     return mask_detail(detail)
 

@@ -32,6 +32,8 @@ class CallSummary(BaseModel):
     score: float | None
     alert: AlertLevel | None
     fatal: bool | None
+    project: str | None = Field(None, description="项目/小区编号")
+    building: str | None = Field(None, description="楼栋，如 3号楼")
 
 
 class CallPage(BaseModel):
@@ -48,6 +50,22 @@ class RuleSetRef(BaseModel):
     id: int
     name: str
     version: str
+
+
+class LocationOut(BaseModel):
+    project: str | None = Field(description="项目/小区编号（有项目清单时）或登记时的名称")
+    building: str | None = Field(description="楼栋，如 3号楼")
+    unit: str | None = Field(description="房号，如 3号楼1单元601；无权查看个人信息时只显示到单元（3号楼1单元***）")
+    source: str = Field(description="metadata：登记时给出；transcript：从通话内容中识别")
+    confidence: float | None
+
+
+def mask_unit(unit: str | None) -> str | None:
+    """3号楼1单元*** — the room (the household) hidden, the building and unit kept."""
+    if unit is None:
+        return None
+    head = unit.rstrip("0123456789室号房")
+    return f"{head}***" if head != unit else unit
 
 
 class CallDetail(BaseModel):
@@ -67,6 +85,7 @@ class CallDetail(BaseModel):
     finished_at: str | None
     audio_purged_at: str | None = Field(None, description="原始录音按保留期限删除的时间（未删除为 null）")
     transcript_purged_at: str | None = Field(None, description="转写按保留期限删除的时间（评分与检查结果仍保留）")
+    location: LocationOut | None = Field(None, description="通话涉及的项目、楼栋与房号（无则为 null）")
     # Present only once the call is done (same shapes as ``inspector analyze --format json``).
     score: dict[str, Any] | None = None
     checks: dict[str, bool] | None = None
@@ -135,6 +154,8 @@ def call_summary(state: AppState, call: Call, agent_name: str, team_id: str | No
         score=call.score,
         alert=call.alert,
         fatal=call.fatal,
+        project=call.project,
+        building=call.building,
     )
 
 
@@ -165,6 +186,14 @@ def call_detail(
         audio_purged_at=state.local_iso(call.audio_purged_at),
         transcript_purged_at=state.local_iso(call.transcript_purged_at),
     )
+    if call.location_source is not None:
+        detail.location = LocationOut(
+            project=call.project,
+            building=call.building,
+            unit=call.unit if full_caller else mask_unit(call.unit),
+            source=call.location_source,
+            confidence=call.location_confidence,
+        )
     if analysis is not None:
         row, record = analysis
         detail.score = row.score

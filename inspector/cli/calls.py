@@ -23,6 +23,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from inspector.intake.cdr import CdrMapping, read_cdr
     from inspector.intake.filenames import conventions_for
     from inspector.intake.ingest import import_recordings
+    from inspector.intake.placing import project_catalog
     from inspector.intake.scan import ImportItem, scan
     from inspector.store.blobs import LocalAudioStore
 
@@ -47,7 +48,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     with tqdm(total=usable, unit="个", desc="导入录音", disable=args.quiet or not sys.stderr.isatty()) as bar:
         summary = import_recordings(found, db=db, audio_store=LocalAudioStore(settings.audio_store_dir), tz=tz,
                                     enqueue=None if queue is None else enqueue, default_agent=args.agent_id,
-                                    team=args.team, progress=bar.update)  # fmt: skip
+                                    team=args.team, catalog=project_catalog(settings.projects_file),
+                                    progress=bar.update)  # fmt: skip
     failed_inline = _process_inline(settings, db, summary.imported, args.quiet) if args.inline else 0
     cdr_errors = [(f"{e.path}:{e.line}", e.reason) for e in (cdr.errors if cdr else [])]
     if args.format == "json":

@@ -30,7 +30,9 @@ from inspector.intake.metadata import (
 from inspector.vocab import CallDirection
 
 # Fields of CdrMapping that name a column.
-_COLUMN_FIELDS = ("recording", "call_id", "agent_id", "caller", "started_at", "duration", "direction")
+_COLUMN_FIELDS = (
+    "recording", "call_id", "agent_id", "caller", "started_at", "duration", "direction", "project", "building", "unit"
+)  # fmt: skip
 # Asterisk channel names in a CDR column, e.g. "PJSIP/8001-0000002a", "Local/8001@from-queue-00000f;1".
 _CHANNEL = re.compile(r"[A-Za-z0-9]+/([^/@;-]+)[-@;]")
 _CDR_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
@@ -47,6 +49,9 @@ class CdrMapping:
     started_at: str | None = "calldate"
     duration: str | None = "billsec"
     direction: str | None = None
+    project: str | None = None  # 项目/小区 column (id, name or alias of a project in settings.projects_file)
+    building: str | None = None
+    unit: str | None = None
     datetime_format: str | None = None  # None: ISO 8601, "YYYY-MM-DD HH:MM:SS" or "YYYY/MM/DD HH:MM:SS"
 
     @classmethod
@@ -262,6 +267,9 @@ def _row_metadata(
         direction=direction,
         caller=caller,
         duration_s=duration_s,
+        project=cells.get("project"),
+        building=cells.get("building"),
+        unit=cells.get("unit"),
     )
     return recording, metadata
 

@@ -72,7 +72,7 @@ def _two_party_roles(
 @dataclass(frozen=True)
 class FilenameConvention:
     """A file name layout: a regex with named groups among ``call_id``, ``agent_id``, ``caller``,
-    ``callee``, ``direction``, ``date``, ``time``, ``datetime``, ``epoch``.
+    ``callee``, ``direction``, ``date``, ``time``, ``datetime``, ``epoch``, ``project``.
 
     With an ``agent_id`` group, ``caller`` is the customer. Without one, ``callee`` ("to") and
     ``caller`` ("from") are the two parties of the call and the roles follow from the direction.
@@ -110,6 +110,7 @@ class FilenameConvention:
             started_at=started_at,
             direction=direction,
             caller=caller,
+            project=groups.get("project"),
         )
         return None if metadata == CallMetadata() else metadata
 
@@ -151,6 +152,7 @@ _PLACEHOLDERS = {
     "agent_id": r"(?P<agent_id>[^/]+?)",
     "caller": r"(?P<caller>[^/]+?)",
     "call_id": r"(?P<call_id>[^/]+?)",
+    "project": r"(?P<project>[^/]+?)",
     "direction": r"(?P<direction>[A-Za-z]+|呼入|呼出|来电|去电)",
     "date": r"(?P<date>\d{8})",
     "time": r"(?P<time>\d{6})",
@@ -165,7 +167,7 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 def convention_from_pattern(pattern: str) -> FilenameConvention:
     """A convention from a ``--pattern`` template matched against the file name.
 
-    Placeholders: ``{agent_id}``, ``{caller}`` (the customer), ``{call_id}``, ``{direction}``,
+    Placeholders: ``{agent_id}``, ``{caller}`` (the customer), ``{call_id}``, ``{project}``, ``{direction}``,
     ``{date}`` (YYYYMMDD), ``{time}`` (HHMMSS), ``{datetime}`` (YYYYMMDDHHMMSS), ``{epoch}`` (unix
     seconds), ``{ext}`` and ``{*}`` (anything). Other text is literal. A template that names the
     extension (``.wav``, ``.{ext}``) is matched against the whole file name, any other against the

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inspector.intake.placing import metadata_location
+from inspector.intake.projects import ProjectCatalog
 from inspector.intake.scan import ImportItem, SkippedFile
 from inspector.privacy.retention import discard_purged_duplicate
 from inspector.store import calls as store
@@ -49,7 +51,10 @@ def _hash_and_store(audio_store: AudioStore, item: ImportItem) -> tuple[ImportIt
     return item, digest, size
 
 
-def _new_call(item: ImportItem, digest: str, size: int, default_agent: str | None, team: str | None) -> store.NewCall:
+def _new_call(
+    item: ImportItem, digest: str, size: int, default_agent: str | None, team: str | None,
+    catalog: ProjectCatalog | None,
+) -> store.NewCall:
     meta = item.metadata
     return store.NewCall(
         audio_sha256=digest,
@@ -63,6 +68,7 @@ def _new_call(item: ImportItem, digest: str, size: int, default_agent: str | Non
         caller=meta.caller,
         duration_s=meta.duration_s,
         team_id=team,
+        **metadata_location(meta.project, meta.building, meta.unit, catalog),
     )
 
 
@@ -75,10 +81,13 @@ def import_recordings(
     enqueue: Callable[[Sequence[str]], int] | None,
     default_agent: str | None = None,
     team: str | None = None,
+    catalog: ProjectCatalog | None = None,
     progress: Callable[[int], None] | None = None,
     threads: int = min(8, (os.cpu_count() or 2) * 2),
 ) -> ImportSummary:
-    """Register every usable recording and enqueue the new calls (``enqueue`` None: register only)."""
+    """Register every usable recording and enqueue the new calls (``enqueue`` None: register only).
+
+    ``catalog``: the company's projects, to store a project named in the CDR or file name by its id."""
     summary = ImportSummary()
     items: list[ImportItem] = []
     for entry in found:
@@ -96,7 +105,7 @@ def import_recordings(
                     summary.skipped.append(result)  # type: ignore[arg-type]
                 else:
                     stored.append(result)  # type: ignore[arg-type]
-            new_calls = [_new_call(item, digest, size, default_agent, team) for item, digest, size in stored]
+            new_calls = [_new_call(item, digest, size, default_agent, team, catalog) for item, digest, size in stored]
             with db.session() as session:
                 registered = store.register_calls(session, new_calls, tz)  # type: ignore[arg-type]
             new_ids: list[str] = []

@@ -61,6 +61,9 @@ class CallMetadata:
     direction: str | None = None  # CallDirection ("inbound" | "outbound") or None
     caller: str | None = None  # the customer's number (the external party)
     duration_s: float | None = None  # from the CDR (billsec / duration)
+    project: str | None = None  # 项目/小区 as the CDR or file name gives it (normalized at registration)
+    building: str | None = None
+    unit: str | None = None
 
     def merged(self, other: CallMetadata) -> CallMetadata:
         """Fields of ``self`` win; those that are None are filled from ``other``."""

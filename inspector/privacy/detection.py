@@ -148,14 +148,16 @@ _NEW_ENERGY = re.compile(r"[DF][A-HJ-NP-Z0-9][0-9]{4}|[0-9]{5}[DF]")
 
 _NUM = rf"(?:[0-9]{{1,4}}|[{_CN_DIGITS}十]{{1,3}})"
 _SEP = r"[\s，,]?"
+_ROOM_SEP = r"(?:[\s，,]|的)?"  # 三号楼二单元的五零二: speech puts 的 before the room
 _ADDRESS = re.compile(
     rf"(?<![0-9A-Za-z{_CN_DIGITS}十])"
     rf"(?:(?P<phase>{_NUM})期)?(?:(?P<yard>{_NUM})号院)?"
     rf"(?P<building>{_NUM}|[A-Za-z])\s?(?P<bsuffix>号楼|栋|幢|座)"
     rf"(?:{_SEP}(?P<unit>{_NUM})\s?单元)?"
     rf"(?:{_SEP}(?P<floor>{_NUM})\s?(?P<fsuffix>[楼层]))?"
-    rf"{_SEP}(?P<room>[0-9]{{3,4}}|[{_CN_DIGITS}]{{3,4}})(?P<rsuffix>室|房|号(?![楼码院]))?"
-    rf"(?![0-9{_CN_DIGITS}十百千万.%％元块年月日点多余来几个户人家辆层楼])"
+    rf"{_ROOM_SEP}(?P<room>[0-9]{{3,4}}|[{_CN_DIGITS}]{{3,4}})(?P<rsuffix>室|房|号(?![楼码院]))?"
+    # Not a room when a number word follows; 楼上/楼下 (upstairs, downstairs) after a room still ends it.
+    rf"(?![0-9{_CN_DIGITS}十百千万.%％元块年月日点多余来几个户人家辆层]|楼(?![上下]))"
 )
 _BUILDING_HINT = re.compile("号楼|栋|幢|座")
 # Characters an address reaches before its building word (二期5号院12) and after it (longer than any match).

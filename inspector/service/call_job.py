@@ -34,6 +34,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from inspector.errors import AudioError, ErrorKind, InspectorError, ModelError, one_line
+from inspector.intake.placing import location_columns, project_catalog, transcript_location
 from inspector.privacy.recording import masked_recording_of
 from inspector.qa.analysis import CallAnalysis
 from inspector.service.context import WorkerContext, current_context
@@ -239,6 +240,10 @@ def _finish(
     stored = store.save_analysis(session, call, analysis, rule_set_id, current=True)
     if call.duration_s is None:
         call.duration_s = transcript.duration_s
+    if call.location_source is None:  # no location metadata: where the call is about, as said on it
+        found = transcript_location(transcript, project_catalog(ctx.settings.projects_file))
+        for column, value in location_columns(found).items():
+            setattr(call, column, value)
     store.finish(session, call)
     return after_analysis(session, ctx, call, stored)
 

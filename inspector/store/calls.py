@@ -60,6 +60,12 @@ class NewCall:
     duration_s: float | None = None
     team_id: str | None = None
     agent_name: str | None = None
+    # Where the call is about, already normalized (inspector.intake.location); source "metadata" or "transcript".
+    project: str | None = None
+    building: str | None = None
+    unit: str | None = None
+    location_source: str | None = None
+    location_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,11 @@ def register_calls(session: Session, new_calls: Sequence[NewCall], tz: tzinfo) -
             "score": None,
             "alert": None,
             "fatal": None,
+            "project": new.project,
+            "building": new.building,
+            "unit": new.unit,
+            "location_source": new.location_source,
+            "location_confidence": new.location_confidence,
         }
         rows.append(row)
         placeholder = Call(**row)

@@ -95,9 +95,17 @@ class Call(Base):
     # Retention purge (inspector.privacy.retention): the original recording / the transcript text is gone.
     audio_purged_at: Mapped[datetime | None] = mapped_column(DateTime)
     transcript_purged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Where the call is about (inspector.intake.location): 项目/小区 id, building ("3号楼"), unit ("3号楼1单元601"),
+    # from the PBX/upload metadata or heard in the transcript, with the source and its confidence.
+    project: Mapped[str | None] = mapped_column(String(64))
+    building: Mapped[str | None] = mapped_column(String(32))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    location_source: Mapped[str | None] = mapped_column(String(16))  # inspector.intake.location.LocationSource
+    location_confidence: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (
         Index("ix_calls_agent_day", "agent_id", "day"),
+        Index("ix_calls_project_day", "project", "day"),
         Index("ix_calls_day", "day"),
         Index("ix_calls_status_updated", "status", "updated_at"),
         # The call list's order (api/queries.py): newest first, calls without a start time last. Without it

@@ -73,3 +73,38 @@ def test_default_agent_and_team(database, tmp_path: Path, samples_dir: Path) -> 
     with database.session() as s:
         agents = {a.id: a.team_id for a in s.scalars(select(Agent))}
     assert agents == {"9999": "一组", "8002": "一组", "8003": "一组"}
+
+
+def test_cdr_project_and_unit_are_stored_normalized(database, tmp_path: Path, samples_dir: Path) -> None:
+    from inspector.intake.cdr import CdrMapping, read_cdr
+    from inspector.intake.placing import project_catalog
+
+    folder = tmp_path / "pbx"
+    folder.mkdir()
+    wavs = sorted(samples_dir.glob("*.wav"))[:3]
+    for i, src in enumerate(wavs):
+        (folder / f"rec{i}.wav").write_bytes(src.read_bytes())
+    cdr_path = tmp_path / "cdr.csv"
+    cdr_path.write_text(
+        "录音文件,坐席工号,小区,房号\n"
+        "rec0.wav,8001,阳光小区,3栋1单元601室\n"  # an alias, and the room as staff type it
+        "rec1.wav,8002,不在清单里的小区,\n"  # kept as given: the list may lag behind
+        "rec2.wav,8003,,\n",
+        encoding="utf-8",
+    )
+    projects = tmp_path / "projects.yaml"
+    projects.write_text("projects:\n  - id: yangguang\n    name: 阳光花园\n    aliases: [阳光小区]\n", encoding="utf-8")
+    cdr = read_cdr(cdr_path, CdrMapping.parse("recording=录音文件,agent_id=坐席工号,project=小区,unit=房号,"
+                                              "call_id=,caller=,started_at=,duration="), TZ)  # fmt: skip
+    assert cdr.errors == []
+    summary = import_recordings(scan(folder, tz=TZ, cdr=cdr), db=database, audio_store=LocalAudioStore(tmp_path / "a"),
+                                tz=TZ, enqueue=None, catalog=project_catalog(projects))  # fmt: skip
+    assert len(summary.imported) == 3, summary.skipped
+    with database.session() as s:
+        calls = {c.audio_name: c for c in s.scalars(select(Call))}
+    first = calls["rec0.wav"]
+    assert (first.project, first.building, first.unit) == ("yangguang", "3号楼", "3号楼1单元601")
+    assert first.location_source == "metadata" and first.location_confidence == 1.0
+    assert calls["rec1.wav"].project == "不在清单里的小区" and calls["rec1.wav"].unit is None
+    third = calls["rec2.wav"]
+    assert (third.project, third.location_source) == (None, None)  # left for the transcript to tell

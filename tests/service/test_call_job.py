@@ -172,3 +172,21 @@ def test_a_stored_transcript_is_reused(env: Env, samples_dir: Path) -> None:
     assert no_asr.calls == 0 and call.status == "done" and call.duration_s == pytest.approx(71.46)
     with env.db.session() as session:
         assert session.scalar(select(func.count()).select_from(RuleSetRecord)) == 1
+
+
+def test_a_call_without_location_metadata_gets_the_one_said_on_it(env: Env, samples_dir: Path) -> None:
+    located = register(env, samples_dir / "call01_leak_stereo.wav", "c-located")  # 我是三号楼二单元五零二的业主
+    given = register(env, samples_dir / "call02_angry_stereo.wav", "c-given")
+    set_call(env, given, project="lanting", location_source="metadata", location_confidence=1.0)
+    with env.db.session() as session:
+        store.save_transcript(session, located, reference(samples_dir, "call01_leak_stereo"))
+        store.save_transcript(session, given, reference(samples_dir, "call02_angry_stereo"))
+    call_job.enqueue_calls(env.db, env.queue, env.settings, [located, given])
+    work(env, NoAsr())
+
+    call = get_call(env, located)
+    assert call.status == "done"
+    assert (call.building, call.unit, call.location_source) == ("3号楼", "3号楼2单元502", "transcript")
+    assert call.location_confidence is not None and 0 < call.location_confidence <= 1
+    kept = get_call(env, given)  # metadata wins: the transcript is not asked
+    assert (kept.project, kept.unit, kept.location_source) == ("lanting", None, "metadata")
