@@ -125,6 +125,9 @@ _CLOSE_PAREN = re.compile(r"[)）]\s?")
 # A pause: comma, 、, full stop, semicolon or ellipsis, with spaces and one filler (嗯, 呃) allowed.
 _LOOSE = re.compile(r"\s*[，,、；;。．.…]+\s*(?:[嗯呃啊额]\s*[，,、；;。．.…]*\s*)?")
 _MAX_GAP = 6
+# One character between two runs of 3+ digits, where the recognizer misheard a digit (幺 as 雕:
+# 雕三九二八四六，雕七五三): the runs are read as one number, so the digits on either side are not left readable.
+_MISHEARD = re.compile(r"[，,、]?\s?(?!转)[\u4e00-\u9fff]\s?")  # 转: a landline's extension follows
 _MAX_DIGITS = 21  # the longest number (19-digit card) plus +86
 
 _PROVINCE_CODES = frozenset(
@@ -323,6 +326,8 @@ def _gap(text: str, left: _Group, right: _Group) -> str | None:
         return "tight"
     if _LOOSE.fullmatch(gap):
         return "loose"
+    if _MISHEARD.fullmatch(gap) and len(left.digits) >= 3 and len(right.digits) >= 3:
+        return "tight"
     return None
 
 
