@@ -46,8 +46,6 @@ def metadata_location(
     project: str | None, building: str | None, unit: str | None, catalog: ProjectCatalog | None
 ) -> dict[str, Any]:
     """``location_columns`` of the location the metadata gives (nothing given: all None)."""
-    if project is None and building is None and unit is None:
-        return location_columns(None)
     return location_columns(from_metadata(project, building, unit, catalog))
 
 
