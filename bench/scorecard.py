@@ -31,7 +31,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -60,7 +60,10 @@ BATCH = 10_000
 LAST_DAY = date(2024, 12, 31)
 TEMPLATES_PER_LEVEL = 256
 SKILL_LEVELS = (0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.9)  # how often an agent's calls break rules
-BENCH_TABLES = ("agent_days", "utterances", "transcripts", "analyses", "calls", "agents", "teams", "rule_sets")
+BENCH_TABLES = (
+    "alert_calls", "alerts", "call_topics", "agent_days", "utterances", "transcripts", "analyses", "calls", "agents",
+    "teams", "rule_sets",
+)  # fmt: skip
 
 # Per call, for an average agent: how likely each rule fires (require: is missed; forbid/detect: is found).
 RULE_ODDS = {
@@ -255,8 +258,17 @@ def _agent_name(i: int) -> str:
     return SURNAMES[i % len(SURNAMES)] + GIVEN[(i // len(SURNAMES)) % len(GIVEN)] + ("" if i < 400 else str(i // 400))
 
 
-def generate(db: Database, args: argparse.Namespace, rng: random.Random) -> dict[str, float]:
+# Per call (its number and naive-UTC start): values of call columns to set (``calls`` columns, possibly beyond
+# CALL_COLUMNS) and the topics of its analysis. bench/insights.py places calls in projects with it.
+CallExtra = Callable[[int, datetime], tuple[dict[str, Any], list[str]]]
+
+
+def generate(
+    db: Database, args: argparse.Namespace, rng: random.Random, call_extra: CallExtra | None = None,
+    extra_columns: Sequence[str] = (),
+) -> dict[str, float]:  # fmt: skip
     timings: dict[str, float] = {}
+    columns = CALL_COLUMNS + tuple(c for c in extra_columns if c not in CALL_COLUMNS)
     t0 = time.perf_counter()
     settings = Settings()
     tz = ZoneInfo(settings.timezone)
@@ -299,14 +311,21 @@ def generate(db: Database, args: argparse.Namespace, rng: random.Random) -> dict
                 started = local.astimezone(UTC).replace(tzinfo=None)
                 finished = started + timedelta(minutes=10)
                 call_id = f"bench-{number:08d}"
-                call_rows.append((
+                row = (
                     call_id, agent, started, day, rng.choice(("inbound", "outbound")), f"1380000{number % 10000:04d}",
                     rng.uniform(60, 480), f"{number:064x}", 960_000, f"{call_id}.wav", "import", "done", None, 1,
                     None, None, started, finished, finished, number, tpl.total, tpl.alert, tpl.fatal,
-                ))  # fmt: skip
+                )  # fmt: skip
+                topics_json = tpl.topics_json
+                if call_extra is not None:
+                    values, topics = call_extra(number, started)
+                    named = dict(zip(CALL_COLUMNS, row, strict=True)) | values
+                    row = tuple(named.get(c) for c in columns)
+                    topics_json = json.dumps(topics, ensure_ascii=False)
+                call_rows.append(row)
                 analysis_rows.append((
                     number, call_id, rule_set_id, finished, tpl.total, tpl.alert, tpl.fatal, tpl.score_json,
-                    tpl.checks_json, tpl.hits_json, tpl.emotion_json, tpl.topics_json, tpl.metrics_json,
+                    tpl.checks_json, tpl.hits_json, tpl.emotion_json, topics_json, tpl.metrics_json,
                 ))  # fmt: skip
                 acc = rollup.get((agent, day))
                 if acc is None:
@@ -324,7 +343,7 @@ def generate(db: Database, args: argparse.Namespace, rng: random.Random) -> dict
                 for rule_id in tpl.missed:
                     acc["missed"][rule_id] = acc["missed"].get(rule_id, 0) + 1
             with conn.begin():  # commits on the DBAPI connection even when only the raw cursor wrote
-                _bulk(conn, "calls", CALL_COLUMNS, call_rows)
+                _bulk(conn, "calls", columns, call_rows)
                 _bulk(conn, "analyses", ANALYSIS_COLUMNS, analysis_rows)
             written += n
             if written % 100_000 == 0 or written == args.analyses:

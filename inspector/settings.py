@@ -181,6 +181,25 @@ class AlertSettings(BaseModel):
     secret: str | None = None
 
 
+class InsightSettings(BaseModel):
+    """What managers act on (``inspector.reports.hot_issues``, ``inspector.people.clusters``,
+    ``inspector.people.repeats``): spikes, cluster alerts (群体性投诉预警) and repeat contacts (重复来电)."""
+
+    # Cluster alert: at least this many distinct callers in one project report the same topic within the window.
+    cluster_callers: int = Field(3, ge=2)
+    cluster_window_h: float = Field(24.0, gt=0)
+    # Repeat contact: the same caller (or the same unit of the same project) calls again about the same topic
+    # within this many days. A chain of this many calls, or one with escalation words, raises a yellow alert.
+    repeat_days: int = Field(7, ge=1)
+    repeat_alert_calls: int = Field(3, ge=2)
+    # Hot-issue spikes: a project's topic is a spike when its count in the window is improbable under the
+    # project's own rate of the ``baseline_days`` before it (Poisson tail probability below ``spike_p``)
+    # and at least ``spike_min_calls``.
+    baseline_days: int = Field(28, ge=7)
+    spike_p: float = Field(0.01, gt=0, lt=1)
+    spike_min_calls: int = Field(3, ge=1)
+
+
 class WebSettings(BaseModel):
     session_hours: float = Field(12.0, gt=0)
     # Secure cookies need HTTPS (browsers also accept them on http://localhost).
@@ -190,6 +209,8 @@ class WebSettings(BaseModel):
 class TrainingSettings(BaseModel):
     # Coaching effect: the agent's targeted dimension over this many calls before vs. after.
     effect_calls: int = Field(10, ge=1)
+    # Below this many calls on either side the effect is shown as 样本不足 (inspector.people.effect).
+    min_calls: int = Field(5, ge=2)
 
 
 class RetentionSettings(BaseModel):
@@ -238,6 +259,7 @@ class Settings(BaseSettings):
     training: TrainingSettings = TrainingSettings()
     emotion: EmotionSettings = EmotionSettings()
     retention: RetentionSettings = RetentionSettings()
+    insights: InsightSettings = InsightSettings()
 
     @property
     def sentiment_training(self) -> Path:

@@ -53,6 +53,14 @@ class AlertLevel(enum.StrEnum):
     RED = "red"
 
 
+class AlertKind(enum.StrEnum):
+    """What raised an alert: one call's analysis, a cluster of callers (群体性投诉), a chain of repeat contacts."""
+
+    CALL = "call"
+    CLUSTER = "cluster"
+    REPEAT = "repeat"
+
+
 class AlertStatus(enum.StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"

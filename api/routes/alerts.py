@@ -29,12 +29,14 @@ from api.schemas.errors import error_responses
 from inspector.people import alerts
 from inspector.service import webhooks
 from inspector.store.schema import AlertEvent
+from inspector.vocab import AlertKind
 
 router = APIRouter(tags=["预警"], responses=error_responses(409))
 
 HANDLERS = ("admin", "reviewer", "team_lead")
 Handler = Annotated[Principal, Depends(require_roles(*HANDLERS))]
 Level = Literal["red", "yellow", "blue"]
+KindName = Literal["call", "cluster", "repeat"]
 StatusName = Literal["open", "acknowledged", "closed"]
 
 
@@ -50,6 +52,7 @@ def list_alerts(
     status: Annotated[StatusName | None, Query(description="处理状态")] = None,
     level: Annotated[Level | None, Query(description="预警级别")] = None,
     agent_id: AgentQuery = None,
+    kind: Annotated[KindName | None, Query(description="来源：call/cluster 群体性/repeat 重复来电")] = None,
     page: PageQuery = 1,
     page_size: PageSizeQuery = None,
 ) -> AlertPage:
@@ -59,12 +62,14 @@ def list_alerts(
         status=status,
         level=level,
         agent_id=agent_id or None,
+        kind=kind,
         visible=agent_filter(principal, AlertEvent.agent_id),
         offset=(page - 1) * size,
         limit=size,
     )
     names = agent_names(session, [a.agent_id for a in found.items])
-    items = [named_alert(alert_out(state, a), names.get(a.agent_id)) for a in found.items]
+    members = alerts.alerts_call_ids(session, [a.id for a in found.items if a.kind != AlertKind.CALL])
+    items = [named_alert(alert_out(state, a, members.get(a.id)), names.get(a.agent_id)) for a in found.items]
     return AlertPage(items=items, total=found.total, page=page, page_size=size)
 
 
@@ -80,7 +85,8 @@ def acknowledge_alert(
         # Not check_agent: its body names the agent, which the caller may not know (nor learn).
         raise ApiError(403, "forbidden", "班组长只能处理本班组坐席的预警")
     alert = alerts.acknowledge(session, principal.actor, principal.role, alert_id, body.note if body else None)
-    return named_alert(alert_out(state, alert), agent_names(session, [alert.agent_id]).get(alert.agent_id))
+    members = alerts.alert_call_ids(session, alert.id)
+    return named_alert(alert_out(state, alert, members), agent_names(session, [alert.agent_id]).get(alert.agent_id))
 
 
 @router.get("/alerts/{alert_id}/deliveries", response_model=DeliveryList, summary="预警推送记录（每次尝试）")
@@ -100,6 +106,6 @@ def redeliver_alert(alert_id: IdPath, principal: Admin, state: State) -> AlertOu
     # Its own transaction, committed before the job is queued, so the worker sees the alert pending.
     with state.db.session() as session:
         alert = alerts.redeliver(session, state.settings.alerts, principal.actor, principal.role, alert_id)
-        body = alert_out(state, alert)
+        body = alert_out(state, alert, alerts.alert_call_ids(session, alert.id))
     webhooks.enqueue_delivery(state.queue, state.settings.alerts, alert_id)
     return body

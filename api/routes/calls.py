@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import uploads
@@ -13,8 +14,10 @@ from api.deps import (
     Admin,
     Anyone,
     DbSession,
+    Principal,
     Reviewer,
     State,
+    agent_filter,
     agent_scope,
     pii_revealed,
     team_scope,
@@ -29,6 +32,8 @@ from api.schemas.calls import (
     CallCreated,
     CallDetail,
     CallPage,
+    ChainLinkOut,
+    RepeatChainRef,
     RetryResult,
     TranscriptOut,
     call_detail,
@@ -36,8 +41,11 @@ from api.schemas.calls import (
 )
 from api.schemas.carryover import carry_over_out
 from api.schemas.errors import error_responses
+from api.state import AppState
 from inspector.people import carryover
+from inspector.people.repeats import call_chain
 from inspector.service.call_job import retry_calls
+from inspector.store.schema import Call
 from inspector.vocab import CallStatus
 
 router = APIRouter(tags=["通话"], responses=error_responses(409))
@@ -107,11 +115,23 @@ def get_call(
     carried = None if analysis is None else carryover.carry_over_of(session, call.id, analysis[0].id)
     carry = None if carried is None else carry_over_out(state, carried, agent_scope(principal) is None)
     detail = call_detail(state, call, name, team, revealed, analysis, carry)
+    detail.repeat_chain = repeat_chain_ref(state, session, principal, call.id)
     if revealed:
         shown = [name for name, value in (("caller", call.caller), ("unit", call.unit)) if value]
         audit_reveal(session, principal, call.id, "call", shown)
         return detail
     return mask_detail(detail)
+
+
+def repeat_chain_ref(state: AppState, session: Session, principal: Principal, call_id: str) -> RepeatChainRef | None:
+    """The call's repeat-contact chain, with only the calls this principal may see."""
+    chain = call_chain(session, call_id, visible=agent_filter(principal, Call.agent_id),
+                       days=state.settings.insights.repeat_days)  # fmt: skip
+    if chain is None:
+        return None
+    links = [ChainLinkOut(call_id=c.call_id, started_at=state.local_iso(c.started_at), agent_id=c.agent_id,
+                          topics=c.topics, repeat_of=c.repeat_of) for c in chain.calls]  # fmt: skip
+    return RepeatChainRef(chain_id=chain.chain_id, calls=links, resolved=chain.resolved)
 
 
 def mask_detail(detail: CallDetail) -> CallDetail:

@@ -96,7 +96,10 @@ def assignment_out(
     competency = cat.competency(assignment.competency)
     course = cat.course(assignment.course_id) if assignment.course_id else None
     agent_name = session.scalar(select(Agent.name).where(Agent.id == assignment.agent_id))
-    effect = coaching_effect(session, assignment, state.settings.training.effect_calls)
+    training = state.settings.training
+    effect = coaching_effect(session, assignment, training.effect_calls, training.min_calls)
+    spans = {"before_from": effect.before_from, "before_to": effect.before_to, "after_from": effect.after_from,
+             "after_to": effect.after_to}  # fmt: skip
     return AssignmentOut(
         id=assignment.id,
         agent_id=assignment.agent_id,
@@ -113,7 +116,7 @@ def assignment_out(
         created_at=state.local_iso(assignment.created_at),
         done_at=state.local_iso(assignment.done_at),
         overdue=coaching.is_overdue(assignment, state.today()),
-        effect=EffectOut(**effect.to_dict()),
+        effect=EffectOut(**effect.to_dict(), **{key: state.local_iso(value) for key, value in spans.items()}),
     )
 
 

@@ -58,6 +58,8 @@ class ScorecardOut(BaseModel):
     team_percentile: float | None = Field(description="在班组中的百分位（0–100）")
     uncertain_calls: int = Field(0, description="含待确认发现（识别置信度低，确认前不扣分）的通话数")
     uncertain_share: float = Field(0.0, description="含待确认发现的通话占比（0–1）")
+    repeated_calls: int = Field(0, description="之后被重复来电的通话数（同一业主同一话题在规定天数内再次来电）")
+    repeat_rate: float = Field(0.0, description="重复来电率：之后被重复来电的通话占比（0–1），首次解决率的反面")
 
 
 class LeaderboardEntryOut(BaseModel):

@@ -10,12 +10,20 @@ from pydantic import BaseModel, Field
 from api.state import AppState
 from inspector.privacy.masking import mask_text
 from inspector.store.schema import AlertDelivery, AlertEvent
-from inspector.vocab import AlertLevel, AlertStatus, DeliveryStatus
+from inspector.vocab import AlertKind, AlertLevel, AlertStatus, DeliveryStatus
 
 
 class AlertOut(BaseModel):
     id: int
-    call_id: str
+    kind: AlertKind = Field(
+        description="预警来源：call 单通通话；cluster 群体性投诉（同一项目多位来电人同一话题）；repeat 重复来电"
+    )
+    call_id: str = Field(description="触发预警的通话")
+    call_ids: list[str] = Field(
+        description="预警涉及的全部通话（单通预警即触发通话；群体性/重复来电预警含后续并入的通话）"
+    )
+    project: str | None = Field(None, description="项目（群体性/重复来电预警）")
+    topic: str | None = Field(None, description="话题（群体性/重复来电预警）")
     agent_id: str
     level: AlertLevel
     reasons: list[str] = Field(description="预警原因（中文）")
@@ -25,6 +33,7 @@ class AlertOut(BaseModel):
     handled_at: str | None
     note: str | None = Field(description="处理说明")
     delivery: DeliveryStatus = Field(description="Webhook 推送状态")
+    updated_at: str | None = Field(None, description="最近一次并入通话的时间")
 
 
 class NamedAlertOut(AlertOut):
@@ -54,10 +63,15 @@ class DeliveryList(BaseModel):
     items: list[DeliveryOut]
 
 
-def alert_out(state: AppState, alert: AlertEvent) -> AlertOut:
+def alert_out(state: AppState, alert: AlertEvent, call_ids: list[str] | None = None) -> AlertOut:
+    """``call_ids``: the calls of a cluster or repeat alert (``inspector.people.alerts.alert_call_ids``)."""
     return AlertOut(
         id=alert.id,
+        kind=alert.kind or AlertKind.CALL,
         call_id=alert.call_id,
+        call_ids=call_ids or [alert.call_id],
+        project=alert.project,
+        topic=alert.topic,
         agent_id=alert.agent_id,
         level=alert.level,
         reasons=[mask_text(r) for r in alert.reasons or []],  # personal data masked for every reader
@@ -67,6 +81,7 @@ def alert_out(state: AppState, alert: AlertEvent) -> AlertOut:
         handled_at=state.local_iso(alert.handled_at),
         note=None if alert.note is None else mask_text(alert.note),
         delivery=alert.delivery,
+        updated_at=state.local_iso(alert.updated_at),
     )
 
 

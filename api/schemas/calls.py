@@ -68,6 +68,20 @@ def mask_unit(unit: str | None) -> str | None:
     return f"{head}***" if head != unit else unit
 
 
+class ChainLinkOut(BaseModel):
+    call_id: str
+    started_at: str | None
+    agent_id: str
+    topics: list[str]
+    repeat_of: str | None = Field(description="重复的是哪一通（链首为 null）")
+
+
+class RepeatChainRef(BaseModel):
+    chain_id: str = Field(description="链编号（链上第一通通话的编号）")
+    calls: list[ChainLinkOut] = Field(description="同一业主同一问题的来电，先后顺序（只含可查看的通话）")
+    resolved: bool = Field(description="是否已解决（见 GET /insights/repeat-contacts）")
+
+
 class CallDetail(BaseModel):
     call_id: str
     agent_id: str
@@ -101,6 +115,7 @@ class CallDetail(BaseModel):
     # Done calls: the review carried over from the previous rule set's analysis into the current one, what was
     # carried and what was lost (null when the current analysis got no carried-over review).
     carry_over: CarryOverOut | None = Field(None, description="规则集更新后沿用的复核结果（无则为 null）")
+    repeat_chain: RepeatChainRef | None = Field(None, description="重复来电链（该通话不在任何链上时为 null）")
 
 
 class TranscriptOut(BaseModel):

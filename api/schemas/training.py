@@ -74,6 +74,29 @@ class EffectOut(BaseModel):
     after_avg: float | None
     delta: float | None = Field(description="after_avg - before_avg")
     n: int = Field(description="前后各用的通话数")
+    level: float = Field(0.95, description="置信水平")
+    ci_low: float | None = Field(None, description="变化量置信区间下限（Welch t 区间；每侧至少 2 通）")
+    ci_high: float | None = Field(None, description="变化量置信区间上限")
+    min_calls: int = Field(5, description="每侧最少通话数，不足时为样本不足")
+    enough: bool = Field(False, description="每侧通话数是否达到 min_calls")
+    verdict: str = Field(
+        "insufficient", description="结论：insufficient 样本不足 / improved 有提升 / declined 有下降 / unclear 无变化"
+    )
+    label: str = Field("样本不足", description="结论的中文标签")
+    team_id: str | None = Field(None, description="对照团队（坐席所在班组）")
+    before_from: str | None = Field(None, description="培训前时段起点（本地时间）")
+    before_to: str | None = Field(None, description="培训前时段终点（指派时间）")
+    after_from: str | None = Field(None, description="培训后时段起点（完成时间）")
+    after_to: str | None = Field(None, description="培训后时段终点")
+    team_before_n: int = Field(0, description="团队其他坐席培训前时段的通话数")
+    team_before_avg: float | None = Field(None, description="团队其他坐席培训前时段的均值")
+    team_after_n: int = Field(0, description="团队其他坐席培训后时段的通话数")
+    team_after_avg: float | None = Field(None, description="团队其他坐席培训后时段的均值")
+    team_delta: float | None = Field(None, description="团队同期变化")
+    did: float | None = Field(None, description="扣除团队同期变化后的效果（双重差分）")
+    did_low: float | None = Field(None, description="双重差分置信区间下限")
+    did_high: float | None = Field(None, description="双重差分置信区间上限")
+    team_compared: bool = Field(False, description="结论是否基于团队对照（团队每侧通话数达到 min_calls）")
 
 
 class AssignmentOut(BaseModel):

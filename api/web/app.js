@@ -18,6 +18,7 @@ import { pageCalibration } from './pages/calibration.js';
 import { pageCall } from './pages/call.js';
 import { pageCalls } from './pages/calls.js';
 import { pageCoaching } from './pages/coaching.js';
+import { pageHotIssues } from './pages/hot_issues.js';
 import { pageLogin } from './pages/login.js';
 import { pagePlayground } from './pages/playground.js';
 import { pagePrecision } from './pages/precision.js';
@@ -53,6 +54,7 @@ async function showPage(ctx, parts, query) {
       case 'coaching': await pageCoaching(ctx, query); break;
       case 'precision': await pagePrecision(ctx); break;
       case 'alerts': await pageAlerts(ctx, query); break;
+      case 'insights': await pageHotIssues(ctx, query); break;
       case 'calibration': await pageCalibration(ctx, parts[1]); break;
       case 'rulesets': await pageRulesets(ctx); break;
       case 'playground': await pagePlayground(ctx); break;

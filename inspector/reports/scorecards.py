@@ -65,6 +65,8 @@ class Scorecard:
     team_percentile: float | None = None  # 0..100, see ``percentile_rank``
     # Calls with a low-confidence finding awaiting a reviewer (it deducts nothing until confirmed).
     uncertain_calls: int = 0
+    # Calls a later call repeats (the same owner, the same topic, within insights.repeat_days: 重复来电).
+    repeated_calls: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,8 @@ class Scorecard:
             "team_percentile": self.team_percentile,
             "uncertain_calls": self.uncertain_calls,
             "uncertain_share": rate(self.uncertain_calls, self.calls),
+            "repeated_calls": self.repeated_calls,
+            "repeat_rate": rate(self.repeated_calls, self.calls),
         }
 
 
@@ -127,6 +131,7 @@ def scorecard(
                 json_text(AgentDay.checks),
                 json_text(AgentDay.missed),
                 AgentDay.uncertain,
+                AgentDay.repeated,
             ).where(AgentDay.agent_id == agent_id),
             date_from,
             date_to,
@@ -135,7 +140,9 @@ def scorecard(
 
     totals = Totals()
     buckets: dict[str, list[float]] = {}  # period → [calls, score sum]
-    for day, calls, score_sum, red, yellow, blue, fatal, *_, uncertain in rows:
+    repeated_calls = 0
+    for day, calls, score_sum, red, yellow, blue, fatal, *_, uncertain, repeated in rows:
+        repeated_calls += repeated or 0
         totals.calls += calls
         totals.uncertain += uncertain or 0
         totals.score_sum += score_sum
@@ -173,6 +180,7 @@ def scorecard(
         ],
         team_percentile=_team_percentile(session, agent_id, team_id, own_average, date_from, date_to),
         uncertain_calls=totals.uncertain,
+        repeated_calls=repeated_calls,
     )
 
 

@@ -1,6 +1,8 @@
 """What follows a call's new current analysis, for the call job and rescoring alike: in the transaction
-that stores the analysis, the call is sampled for review (复核) and its alert (预警) raised; once that
-transaction committed, the alert's webhook delivery is queued (``inspector.service.webhooks``)."""
+that stores the analysis, the call is sampled for review (复核), its alert (预警) raised, its topics stored
+(``inspector.store.topics``), its repeat contacts linked and a cluster of callers on its topic alerted
+(群体性投诉预警); once that transaction committed, the alerts' webhook deliveries are queued
+(``inspector.service.webhooks``)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ from collections.abc import Sequence
 from rq import get_current_job
 from sqlalchemy.orm import Session
 
-from inspector.people import alerts, review_queue
+from inspector.people import alerts, clusters, repeats, review_queue
 from inspector.service import webhooks
 from inspector.service.context import WorkerContext
 from inspector.service.queue import connect_redis, make_queue
-from inspector.store.schema import Analysis, Call
+from inspector.store.schema import AlertEvent, Analysis, Call
+from inspector.store.topics import refresh_call_topics
 from inspector.vocab import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -24,8 +27,11 @@ def after_analysis(session: Session, ctx: WorkerContext, call: Call, analysis: A
     """In the transaction that made ``analysis`` the call's current one: sample it for review (复核) and
     raise its alert. Returns the ids of alerts to deliver to the webhook once the transaction commits."""
     review_queue.on_analysis(session, ctx.settings.review, call, analysis)
-    alert = alerts.raise_alert(session, ctx.settings.alerts, call, analysis)
-    return [alert.id] if alert is not None and alert.delivery == DeliveryStatus.PENDING.value else []
+    raised: list[AlertEvent | None] = [alerts.raise_alert(session, ctx.settings.alerts, call, analysis)]
+    refresh_call_topics(session, call, list(analysis.topics or ()))
+    raised.append(repeats.on_analysis(session, ctx.settings, call, analysis))
+    raised.extend(clusters.on_analysis(session, ctx.settings, call, analysis))
+    return [a.id for a in raised if a is not None and a.delivery == DeliveryStatus.PENDING.value]
 
 
 def enqueue_deliveries(ctx: WorkerContext, alert_ids: Sequence[int]) -> None:

@@ -2,8 +2,11 @@
 
 ``deliver_alert`` (queued by ``enqueue_delivery``) POSTs the alert as JSON::
 
-    {"alert_id", "level", "level_name", "reasons", "call_id", "agent_id", "score", "started_at",
-     "created_at", "link": "/api/v1/calls/<call id>"}
+    {"alert_id", "kind", "level", "level_name", "reasons", "call_id", "call_ids", "project", "topic",
+     "agent_id", "score", "started_at", "created_at", "link": "/api/v1/calls/<call id>"}
+
+(``kind``: ``call``, or ``cluster`` / ``repeat`` for an alert of several calls, whose ``call_ids`` lists them
+as they were when it was raised; calls added later do not send it again)
 
 (times in ISO 8601 UTC with ``Z``) with ``X-Inspector-Signature: sha256=<hex HMAC-SHA256 of the body>``
 when ``secret`` is set. Every attempt is kept in ``alert_deliveries`` (attempt number, HTTP status,
@@ -30,13 +33,14 @@ from rq.job import Job
 from sqlalchemy import func, select
 
 from inspector.errors import one_line
+from inspector.people.alerts import alert_call_ids
 from inspector.privacy.masking import mask_text
 from inspector.qa.scoring import ALERT_NAMES_ZH
 from inspector.service.context import current_context
 from inspector.settings import AlertSettings
 from inspector.store.db import utcnow
 from inspector.store.schema import AlertDelivery, AlertEvent, Call
-from inspector.vocab import DeliveryStatus
+from inspector.vocab import AlertKind, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +58,18 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() + "Z" if value is not None else None
 
 
-def payload(alert: AlertEvent, call: Call | None) -> dict[str, Any]:
-    """The JSON body posted to the webhook."""
+def payload(alert: AlertEvent, call: Call | None, call_ids: list[str] | None = None) -> dict[str, Any]:
+    """The JSON body posted to the webhook; ``call_ids``: the calls of a cluster or repeat alert."""
     return {
         "alert_id": alert.id,
+        "kind": alert.kind or AlertKind.CALL.value,
         "level": alert.level,
         "level_name": ALERT_NAMES_ZH.get(alert.level, alert.level),
         "reasons": [mask_text(r) for r in alert.reasons or []],  # personal data leaves the system masked only
         "call_id": alert.call_id,
+        "call_ids": call_ids or [alert.call_id],
+        "project": alert.project,
+        "topic": alert.topic,
         "agent_id": alert.agent_id,
         "score": call.score if call is not None else None,
         "started_at": _iso(call.started_at) if call is not None else None,
@@ -121,7 +129,8 @@ def deliver_alert(alert_id: int) -> str:
         if url is None:  # the webhook was switched off since: nothing to deliver to
             alert.delivery = DeliveryStatus.NONE.value
             return DeliveryStatus.NONE.value
-        body = json.dumps(payload(alert, session.get(Call, alert.call_id)), ensure_ascii=False).encode("utf-8")
+        body_json = payload(alert, session.get(Call, alert.call_id), alert_call_ids(session, alert.id))
+        body = json.dumps(body_json, ensure_ascii=False).encode("utf-8")
         attempt = (
             session.scalar(select(func.max(AlertDelivery.attempt)).where(AlertDelivery.alert_id == alert_id)) or 0
         ) + 1

@@ -362,6 +362,7 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
                 Analysis.score,
                 Analysis.checks,
                 Analysis.hits,
+                Call.repeated,
             )
             .join(Analysis, Analysis.id == Call.analysis_id)
             .where(Call.agent_id == agent_id, Call.day.in_(agent_days))
@@ -375,7 +376,7 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
                     HitVerdict.analysis_id.in_([r[0] for r in rows]))
             ).tuples()}  # fmt: skip
         days: dict[tuple[str, date], dict[str, Any]] = {}
-        for analysis_id, agent, day, total, alert, fatal, score, checks, hits in rows:
+        for analysis_id, agent, day, total, alert, fatal, score, checks, hits, repeated in rows:
             acc = days.setdefault(
                 (agent, day),
                 {
@@ -389,9 +390,11 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
                     "dimensions": {},
                     "checks": {},
                     "missed": {},
+                    "repeated": 0,
                 },
             )
             acc["calls"] += 1
+            acc["repeated"] += int(bool(repeated))
             acc["score_sum"] += total
             if alert in ("red", "yellow", "blue"):
                 acc[alert] += 1

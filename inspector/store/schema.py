@@ -102,11 +102,19 @@ class Call(Base):
     unit: Mapped[str | None] = mapped_column(String(64))
     location_source: Mapped[str | None] = mapped_column(String(16))  # inspector.intake.location.LocationSource
     location_confidence: Mapped[float | None] = mapped_column(Float)
+    # Repeat contacts (inspector.people.repeats): the earlier call this one repeats (same caller or unit, same
+    # topic, within settings.insights.repeat_days), the first call of its chain, and whether a later call
+    # repeats this one (the agent's 重复来电率 counts those).
+    repeat_of: Mapped[str | None] = mapped_column(String(128))
+    chain_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    repeated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     __table_args__ = (
         Index("ix_calls_agent_day", "agent_id", "day"),
         Index("ix_calls_project_day", "project", "day"),
         Index("ix_calls_day", "day"),
+        # Repeat-contact chains with a call in a window (inspector.people.repeats.repeat_chains), from the index.
+        Index("ix_calls_day_chain", "day", "chain_id", "project", "agent_id"),
         Index("ix_calls_status_updated", "status", "updated_at"),
         # The call list's order (api/queries.py): newest first, calls without a start time last. Without it
         # every page sorts the whole table (6.5 s a page at 1,000,000 calls on SQLite).
@@ -198,6 +206,7 @@ class AgentDay(Base):
     dimensions: Mapped[dict[str, Any]] = mapped_column(JSON)  # {dimension id: sum of scores}
     checks: Mapped[dict[str, Any]] = mapped_column(JSON)  # {check category: calls where it happened}
     missed: Mapped[dict[str, Any]] = mapped_column(JSON)  # {rule id: calls it deducted points on}
+    repeated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # calls a later call repeats
 
     __table_args__ = (Index("ix_agent_days_team_day", "team_id", "day"),)
 
@@ -357,12 +366,20 @@ class CoachingAssignment(Base):
 
 
 class AlertEvent(Base):
-    """A red/yellow/blue alert raised by a call's analysis, in the alert queue until handled."""
+    """A red/yellow/blue alert in the alert queue until handled. ``kind`` (``inspector.vocab.AlertKind``): raised
+    by one call's analysis (``call``), or by several calls: a cluster of callers reporting one topic in one
+    project (``cluster``, 群体性投诉预警) or a chain of repeat contacts (``repeat``). For the last two,
+    ``call_id``/``analysis_id`` name the call that raised it, ``alert_calls`` every call in it."""
 
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), default="call", server_default="call", index=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
     analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    project: Mapped[str | None] = mapped_column(String(64))  # cluster / repeat
+    topic: Mapped[str | None] = mapped_column(String(64))  # cluster / repeat
+    subject: Mapped[str | None] = mapped_column(String(128))  # call: its id; repeat: the chain; cluster: see clusters
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)  # a later call was added to it
     agent_id: Mapped[str] = mapped_column(String(64), index=True)
     level: Mapped[str] = mapped_column(String(8), index=True)
     reasons: Mapped[list[Any]] = mapped_column(JSON)
@@ -373,7 +390,45 @@ class AlertEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     delivery: Mapped[str] = mapped_column(String(16), default="none")  # none | pending | delivered | failed
 
-    __table_args__ = (UniqueConstraint("analysis_id", name="uq_alerts_analysis"),)
+    __table_args__ = (
+        UniqueConstraint("analysis_id", "kind", "subject", name="uq_alerts_analysis_kind_subject"),
+        Index("ix_alerts_subject", "kind", "subject", "status"),
+    )
+
+
+class AlertCall(Base):
+    """A call of a cluster or repeat alert (the call that raised it included), with when it was added."""
+
+    __tablename__ = "alert_calls"
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CallTopic(Base):
+    """One topic (话题) of one call's current analysis, with where, when and who: what hot issues, cluster
+    alerts and repeat contacts count (``inspector.store.topics`` keeps it equal to the current analyses).
+
+    ``contact`` is who called, for counting distinct callers: the caller's number, else ``unit:<project>/<unit>``,
+    else ``call:<id>`` (an unknown caller counts as one more)."""
+
+    __tablename__ = "call_topics"
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project: Mapped[str | None] = mapped_column(String(64))
+    day: Mapped[date | None] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(DateTime)  # the call's start (else when it was registered), naive UTC
+    agent_id: Mapped[str] = mapped_column(String(64))
+    caller: Mapped[str | None] = mapped_column(String(64))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    contact: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        Index("ix_call_topics_day", "day", "project", "topic", "contact"),
+        Index("ix_call_topics_project_topic_at", "project", "topic", "at"),
+        Index("ix_call_topics_caller", "caller", "topic", "at"),
+        Index("ix_call_topics_unit", "project", "unit", "topic", "at"),
+    )
 
 
 class AlertDelivery(Base):

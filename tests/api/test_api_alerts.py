@@ -14,8 +14,8 @@ from inspector.settings import AlertSettings
 
 TZ = ZoneInfo("Asia/Shanghai")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-ITEM_KEYS = {"id", "call_id", "agent_id", "level", "reasons", "status", "created_at", "handled_by", "handled_at",
-             "note", "delivery", "agent_name"}  # fmt: skip
+ITEM_KEYS = {"id", "kind", "call_id", "call_ids", "project", "topic", "agent_id", "level", "reasons", "status",
+             "created_at", "handled_by", "handled_at", "note", "delivery", "updated_at", "agent_name"}  # fmt: skip
 
 
 @pytest.fixture
@@ -57,6 +57,7 @@ def test_list_alerts(client, headers, raised) -> None:
     assert (first["call_id"], first["agent_id"], first["level"], first["status"]) == ("r1", "8001", "red", "open")
     assert first["delivery"] == "none" and first["handled_by"] is None and first["created_at"].endswith("+08:00")
     assert first["reasons"] and all(CJK.search(r) for r in first["reasons"])
+    assert first["kind"] == "call" and first["call_ids"] == ["r1"] and first["project"] is None
 
     def ids(who: str, query: str) -> list[int]:
         return [a["id"] for a in client.get(url + query, headers=headers[who]).json()["items"]]
@@ -123,3 +124,29 @@ def test_redeliver_queues_a_delivery(make_app, settings, headers, raised, redis_
     queue = Queue(settings.queue.name, connection=redis_conn)
     [job] = queue.get_jobs()
     assert job.func_name == "inspector.service.webhooks.deliver_alert" and job.args == (raised["red_a"],)
+
+
+def test_a_cluster_alert_lists_its_calls_and_is_filtered_by_kind(client, headers, raised, database) -> None:
+    from inspector.people import alerts
+    from inspector.store.schema import Analysis, Call
+    from inspector.vocab import AlertKind, AlertLevel
+
+    with database.session() as session:
+        call = session.get(Call, "r2")
+        group = alerts.GroupAlert(kind=AlertKind.CLUSTER, subject="yangguang|停车|r1", level=AlertLevel.RED,
+                                  reasons=["项目 yangguang 24 小时内 3 位来电人反映「停车」（群体性投诉预警）"],
+                                  call_ids=["r1", "r2", "r3"], project="yangguang", topic="停车")  # fmt: skip
+        cluster = alerts.group_alert(session, AlertSettings(), call, session.get(Analysis, call.analysis_id), group)
+        assert cluster is not None
+        cluster_id = cluster.id
+    url = f"{API_PREFIX}/alerts?kind=cluster"
+    [item] = client.get(url, headers=headers["reviewer"]).json()["items"]
+    assert (item["id"], item["kind"], item["call_id"]) == (cluster_id, "cluster", "r2")
+    assert item["call_ids"] == ["r1", "r2", "r3"]
+    assert (item["project"], item["topic"], item["level"]) == ("yangguang", "停车", "red")
+    calls_only = client.get(f"{API_PREFIX}/alerts?kind=call", headers=headers["reviewer"]).json()
+    assert calls_only["total"] == 3 and cluster_id not in [a["id"] for a in calls_only["items"]]
+    # It belongs to the agent of the call that raised it (8002, A组): B组's lead does not see it.
+    assert [a["id"] for a in client.get(url, headers=headers["team_lead"]).json()["items"]] == [cluster_id]
+    assert client.get(url, headers=headers["other_team_lead"]).json()["items"] == []
+    assert client.get(f"{API_PREFIX}/alerts?kind=other", headers=headers["admin"]).status_code == 422

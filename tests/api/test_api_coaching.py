@@ -16,7 +16,10 @@ TZ = ZoneInfo("Asia/Shanghai")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ITEM_KEYS = {"id", "agent_id", "agent_name", "competency", "competency_name", "course_id", "course_name", "evidence",
              "due_date", "status", "trainer", "note", "created_at", "done_at", "overdue", "effect"}  # fmt: skip
-EFFECT_KEYS = {"dimension", "before_calls", "before_avg", "after_calls", "after_avg", "delta", "n"}
+EFFECT_KEYS = {"dimension", "before_calls", "before_avg", "after_calls", "after_avg", "delta", "n", "level", "ci_low",
+               "ci_high", "min_calls", "enough", "verdict", "label", "team_id", "before_from", "before_to",
+               "after_from", "after_to", "team_before_n", "team_before_avg", "team_after_n", "team_after_avg",
+               "team_delta", "did", "did_low", "did_high", "team_compared"}  # fmt: skip
 
 
 @pytest.fixture
@@ -84,6 +87,7 @@ def test_assigning_coaching(client, headers, done_calls, database) -> None:
     assert item["status"] == "assigned" and item["due_date"] == "2024-04-01" and item["done_at"] is None
     assert item["overdue"] is True  # due 2024-04-01, still open
     assert item["effect"]["dimension"] == "emotion" and item["effect"]["n"] == 0  # no calls after it yet
+    assert (item["effect"]["enough"], item["effect"]["label"], item["effect"]["min_calls"]) == (False, "样本不足", 5)
     assert item["trainer"].startswith("token:") and item["created_at"].endswith("+08:00")
 
     assert _assign(client, headers["team_lead"]).status_code == 201  # 8001 is in its team

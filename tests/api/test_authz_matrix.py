@@ -133,6 +133,11 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", f"{V1}/alerts/{{alert_id}}/ack"): Expect(ALERT_HANDLERS, foreign=403, body={"note": "已处理"}),
     ("GET", f"{V1}/alerts/{{alert_id}}/deliveries"): Expect(REVIEWERS),
     ("POST", f"{V1}/alerts/{{alert_id}}/redeliver"): Expect(ADMIN),
+    # insights (洞察): aggregates across agents are for staff (a team lead: its team's calls); repeat-contact
+    # chains also for agents (their own calls only), another agent's filter refused
+    ("GET", f"{V1}/insights/hot-issues"): Expect(STAFF),
+    ("GET", f"{V1}/insights/owners"): Expect(STAFF),
+    ("GET", f"{V1}/insights/repeat-contacts"): Expect(ALL, foreign=403, query="agent_id={agent_id}"),
     # reviewer calibration (校准): admin creates and closes; reviewers read and judge (only if assigned: else 409);
     # the agreement for admin, reviewers and trainers (before close: admin only, else 409)
     ("POST", f"{V1}/calibrations"): Expect(

@@ -43,6 +43,7 @@ from inspector.store import calls as store
 from inspector.store.blobs import LocalAudioStore
 from inspector.store.db import Database
 from inspector.store.schema import AlertDelivery, AlertEvent, Analysis, Call, Review
+from inspector.vocab import AlertKind, AlertLevel
 
 TZ = ZoneInfo("Asia/Shanghai")
 RULES = PROJECT_ROOT / "rules"
@@ -314,8 +315,49 @@ def test_webhook_retries_until_delivered(env: Env, make_hook: Callable[..., Hook
     assert body["call_id"] == alert.call_id and body["agent_id"] == "8001" and body["score"] == 100.0
     assert body["reasons"] == alert.reasons and body["link"] == f"/api/v1/calls/{alert.call_id}"
     assert body["started_at"] == "2024-03-15T01:01:00Z"  # 09:01 in Shanghai
-    assert set(body) == {"alert_id", "level", "level_name", "reasons", "call_id", "agent_id", "score", "started_at",
-                         "created_at", "link"}  # fmt: skip
+    assert body["kind"] == "call" and body["call_ids"] == [alert.call_id] and body["project"] is None
+    assert set(body) == {"alert_id", "kind", "level", "level_name", "reasons", "call_id", "call_ids", "project",
+                         "topic", "agent_id", "score", "started_at", "created_at", "link"}  # fmt: skip
+
+
+def test_an_alert_of_several_calls_is_raised_once_grows_and_is_delivered_with_its_calls(
+    env: Env, make_hook: Callable[..., Hook]
+) -> None:
+    hook = make_hook(lambda n: 200)
+    settings = env.settings(webhook_url=hook.url, retries=0)
+    made = [env.call(RED) for _ in range(4)]
+    ids = [c.id for c, _ in made]
+
+    def group(call_ids: list[str], reason: str) -> alerts.GroupAlert:
+        return alerts.GroupAlert(kind=AlertKind.CLUSTER, subject="yangguang|漏水/维修|x", level=AlertLevel.RED,
+                                 reasons=[reason], call_ids=call_ids, project="yangguang",
+                                 topic="漏水/维修")  # fmt: skip
+
+    call, analysis = made[2]
+    with env.db.session() as session:
+        raised = alerts.group_alert(session, settings.alerts, call, analysis, group(ids[:3], "3 位来电人"))
+        assert raised is not None and raised.delivery == "pending" and raised.kind == "cluster"
+        # The call's own (red) alert and the cluster alert live side by side on the same analysis.
+        assert alerts.raise_alert(session, settings.alerts, call, analysis) is not None
+    with env.db.session() as session:
+        later, later_analysis = made[3]
+        grew = alerts.group_alert(session, settings.alerts, later, later_analysis, group([ids[3]], "4 位来电人"))
+        assert grew is None
+        assert alerts.alert_call_ids(session, raised.id) == ids
+        grown = alerts.get_alert(session, raised.id)
+        assert grown.reasons == ["4 位来电人"] and grown.updated_at is not None
+        assert [a.id for a in alerts.list_alerts(session, kind="cluster").items] == [raised.id]
+    webhooks.enqueue_delivery(env.queue(), settings.alerts, raised.id)
+    env.work(settings)
+    [received] = [r.body for r in hook.received if r.body["alert_id"] == raised.id]
+    assert received["kind"] == "cluster" and received["call_ids"] == ids and received["call_id"] == ids[2]
+    assert (received["project"], received["topic"], received["level"]) == ("yangguang", "漏水/维修", "red")
+    # Closed, a new cluster on the same subject is a new alert.
+    with env.db.session() as session:
+        alerts.get_alert(session, raised.id).status = "closed"
+    with env.db.session() as session:
+        again = alerts.group_alert(session, settings.alerts, later, later_analysis, group([ids[3]], "再次"))
+        assert again is not None and again.id != raised.id
 
 
 def test_webhook_gives_up_after_the_retries(env: Env, make_hook: Callable[..., Hook]) -> None:

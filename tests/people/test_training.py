@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fakecalls import four_turn_transcript as transcript
+from scipy import stats
 from sqlalchemy import update
 
 from inspector.errors import RuleFileError
 from inspector.people import assessment, coaching
 from inspector.people.catalog import TrainingCatalog, load_training
 from inspector.people.competency import agent_competencies
-from inspector.people.effect import coaching_effect
+from inspector.people.effect import EffectVerdict, coaching_effect, contrast_interval
 from inspector.people.errors import CoachingStateError, TrainingError, TrainingNotFound
 from inspector.qa.analysis import Analyzer
 from inspector.qa.rules.loader import load_ruleset
@@ -28,7 +29,7 @@ from inspector.settings import PROJECT_ROOT, Settings
 from inspector.store import audit, rulesets
 from inspector.store import calls as store
 from inspector.store.db import Database
-from inspector.store.schema import Analysis, CoachingAssignment
+from inspector.store.schema import Agent, Analysis, CoachingAssignment
 
 TZ = ZoneInfo("Asia/Shanghai")
 RULES = PROJECT_ROOT / "rules"
@@ -273,12 +274,127 @@ def test_effect_uses_the_same_number_of_calls_each_side(env: Env, catalog: Train
         assert (effect.before_avg, effect.after_avg, effect.delta) == (60.0, 100.0, 40.0)  # 12/20 → 20/20
         two = coaching_effect(session, assignment, n=2)
         assert two.n_used == 2 and two.before_calls == before[3:] and two.after_calls == after[:2]
-        assert two.to_dict() == {"dimension": "emotion", "before_calls": before[3:], "before_avg": 60.0,
-                                 "after_calls": after[:2], "after_avg": 100.0, "delta": 40.0, "n": 2}  # fmt: skip
+        old_keys = ("dimension", "before_calls", "before_avg", "after_calls", "after_avg", "delta", "n")
+        assert {key: two.to_dict()[key] for key in old_keys} == {
+            "dimension": "emotion", "before_calls": before[3:], "before_avg": 60.0, "after_calls": after[:2],
+            "after_avg": 100.0, "delta": 40.0, "n": 2}  # fmt: skip
         assignment.done_at = _utc(datetime(2024, 4, 1))  # nothing after
         nothing = coaching_effect(session, assignment, n=10)
         assert nothing.n_used == 0 and nothing.before_calls == [] and nothing.after_calls == []
         assert nothing.before_avg is None and nothing.after_avg is None and nothing.delta is None
+
+
+def test_contrast_interval_is_welchs_interval() -> None:
+    before = [60.0, 72.5, 65.0, 80.0, 55.0]
+    after = [80.0, 90.0, 75.0, 95.0, 85.0, 70.0, 88.0]
+    interval = contrast_interval([(1.0, after), (-1.0, before)], 0.95)
+    expected = stats.ttest_ind(after, before, equal_var=False).confidence_interval(0.95)
+    assert interval is not None and interval.estimate == pytest.approx(sum(after) / 7 - sum(before) / 5)
+    assert (interval.low, interval.high) == (pytest.approx(expected.low), pytest.approx(expected.high))
+    wider = contrast_interval([(1.0, after), (-1.0, before)], 0.99)
+    assert wider is not None and wider.low < interval.low and wider.high > interval.high
+    # A team without spread adds no uncertainty: the difference in differences is the agent's interval,
+    # shifted by the team's change (40 → 50: +10).
+    did = contrast_interval([(1.0, after), (-1.0, before), (-1.0, [50.0, 50.0]), (1.0, [40.0, 40.0, 40.0])])
+    assert did is not None and did.low == pytest.approx(expected.low - 10)
+    assert did.high == pytest.approx(expected.high - 10)
+    # With spread on the team too, the interval widens beyond both two-sample intervals.
+    team_before, team_after = [70.0, 60.0, 75.0, 65.0], [80.0, 72.0, 90.0]
+    team = stats.ttest_ind(team_after, team_before, equal_var=False).confidence_interval(0.95)
+    full = contrast_interval([(1.0, after), (-1.0, before), (-1.0, team_after), (1.0, team_before)])
+    assert full is not None and full.high - full.low > max(expected.high - expected.low, team.high - team.low)
+    assert contrast_interval([(1.0, after), (-1.0, [60.0])]) is None  # one call: no spread to measure
+    flat = contrast_interval([(1.0, [90.0, 90.0]), (-1.0, [60.0, 60.0, 60.0])])
+    assert flat is not None and (flat.low, flat.estimate, flat.high, flat.df) == (30.0, 30.0, 30.0, None)
+
+
+def _assigned(env: Env, catalog: TrainingCatalog, agent: str, created: datetime, done: datetime) -> int:
+    with env.db.session() as session:
+        assignment = coaching.assign(session, catalog, "user:t", "trainer", agent, "professionalism",
+                                     "empathy_soothing", [], None, None)  # fmt: skip
+        assignment.created_at = _utc(created)
+        assignment.status = "done"
+        assignment.done_at = _utc(done)
+        return assignment.id
+
+
+def test_effect_interval_and_too_few_calls(env: Env, catalog: TrainingCatalog) -> None:
+    # 情绪管理: BAD 60 %, GOOD 100 %. Before: 60 60 100 60 60 100 (avg 73.3); after: 100 100 60 100 100 100 (93.3).
+    before_lines = (BAD, BAD, GOOD, BAD, BAD, GOOD)
+    after_lines = (GOOD, GOOD, BAD, GOOD, GOOD, GOOD)
+    for day, lines in enumerate(before_lines, start=1):
+        env.call("8001", datetime(2024, 3, day, 9), lines, team="独行组")
+    for day, lines in enumerate(after_lines, start=16):
+        env.call("8001", datetime(2024, 3, day, 9), lines, team="独行组")
+    assignment_id = _assigned(env, catalog, "8001", datetime(2024, 3, 10, 12), datetime(2024, 3, 15, 12))
+
+    with env.db.session() as session:
+        assignment = coaching.get_assignment(session, assignment_id)
+        effect = coaching_effect(session, assignment, n=10, min_calls=5)
+        assert (effect.n_used, effect.before_avg, effect.after_avg, effect.delta) == (6, 73.3, 93.3, 20.0)
+        expected = stats.ttest_ind([100, 100, 60, 100, 100, 100], [60, 60, 100, 60, 60, 100],
+                                   equal_var=False).confidence_interval(0.95)  # fmt: skip
+        assert effect.ci_low == pytest.approx(expected.low, abs=0.051)
+        assert effect.ci_high == pytest.approx(expected.high, abs=0.051)
+        assert effect.ci_low is not None and effect.ci_low < 0 < effect.ci_high  # 6 calls a side: not sure
+        assert effect.enough and effect.verdict == EffectVerdict.UNCLEAR and effect.label == "无明显变化"
+        assert effect.team_id == "独行组" and not effect.team_compared  # nobody else in the team
+        assert (effect.team_before_n, effect.team_after_n, effect.did, effect.did_low) == (0, 0, None, None)
+        assert effect.before_from == _utc(datetime(2024, 3, 1, 9)) and effect.after_to == _utc(datetime(2024, 3, 21, 9))
+
+        few = coaching_effect(session, assignment, n=4, min_calls=5)  # 4 calls a side, 5 needed
+        assert few.n_used == 4 and not few.enough and few.verdict == EffectVerdict.INSUFFICIENT
+        assert few.label == "样本不足" and few.to_dict()["label"] == "样本不足" and few.to_dict()["enough"] is False
+        assert few.ci_low is not None and few.delta is not None  # still computed, only not concluded from
+        assert coaching_effect(session, assignment, n=5, min_calls=5).enough
+
+
+def test_effect_against_the_team_cancels_a_season_wide_change(env: Env, catalog: TrainingCatalog) -> None:
+    # The agent and the rest of the team both go from 72 % (3 GOOD, 7 BAD) to 92 % (8 GOOD, 2 BAD): +20 each.
+    before_lines = (GOOD, BAD, BAD, GOOD, BAD, BAD, BAD, GOOD, BAD, BAD)
+    after_lines = (GOOD, GOOD, BAD, GOOD, GOOD, GOOD, GOOD, BAD, GOOD, GOOD)
+    for day, lines in enumerate(before_lines, start=1):
+        env.call("8001", datetime(2024, 3, day, 9), lines)
+        env.call("8002" if day % 2 else "8003", datetime(2024, 3, day, 10), lines)
+    for day, lines in enumerate(after_lines, start=16):
+        env.call("8001", datetime(2024, 3, day, 9), lines)
+        env.call("8003" if day % 2 else "8002", datetime(2024, 3, day, 8), lines)
+    env.call("8002", datetime(2024, 2, 28, 9), WORSE)  # before the agent's first counted call
+    env.call("8002", datetime(2024, 3, 12, 9), WORSE)  # during the coaching
+    env.call("8003", datetime(2024, 3, 25, 10), WORSE)  # after the agent's last counted call (3-25 09:00)
+    env.call("9001", datetime(2024, 3, 5, 9), WORSE, team="B组")  # another team
+    env.call("9001", datetime(2024, 3, 20, 9), GOOD, team="B组")
+    assignment_id = _assigned(env, catalog, "8001", datetime(2024, 3, 10, 12), datetime(2024, 3, 15, 12))
+
+    with env.db.session() as session:
+        assignment = coaching.get_assignment(session, assignment_id)
+        effect = coaching_effect(session, assignment, n=10, min_calls=5)
+        assert (effect.n_used, effect.before_avg, effect.after_avg, effect.delta) == (10, 72.0, 92.0, 20.0)
+        assert effect.ci_low is not None and effect.ci_low > 0  # on its own the change looks real …
+        assert effect.team_id == "A组" and (effect.team_before_n, effect.team_after_n) == (10, 10)
+        assert (effect.team_before_avg, effect.team_after_avg, effect.team_delta) == (72.0, 92.0, 20.0)
+        assert effect.did == 0.0 and effect.did_low is not None and effect.did_high is not None
+        assert effect.did_low < 0 < effect.did_high  # … but the whole team changed as much
+        assert effect.did_high - effect.did_low > effect.ci_high - effect.ci_low
+        assert effect.team_compared and effect.verdict == EffectVerdict.UNCLEAR and effect.label == "无明显变化"
+        mine = contrast_interval([(1.0, _values(after_lines)), (-1.0, _values(before_lines))])
+        assert mine is not None and effect.ci_low == pytest.approx(mine.low, abs=0.051)
+
+        # The same agent change while the team stayed where it was: credited to the course.
+        session.execute(update(Agent).where(Agent.id.in_(["8002", "8003"])).values(team_id="B组"))
+    for day in range(1, 11):  # the new team: 60 % before and after
+        env.call("9002", datetime(2024, 3, day, 11), BAD)
+        env.call("9002", datetime(2024, 3, day + 15, 8), BAD)
+    with env.db.session() as session:
+        assignment = coaching.get_assignment(session, assignment_id)
+        flat = coaching_effect(session, assignment, n=10, min_calls=5)
+        assert (flat.team_before_n, flat.team_before_avg, flat.team_after_avg, flat.team_delta) == (10, 60.0, 60.0, 0.0)
+        assert flat.did == 20.0 and (flat.did_low, flat.did_high) == (flat.ci_low, flat.ci_high)  # no team spread
+        assert flat.team_compared and flat.verdict == EffectVerdict.IMPROVED and flat.label == "有提升"
+
+
+def _values(lines: tuple[tuple[str, ...], ...]) -> list[float]:
+    return [100.0 if each == GOOD else 60.0 for each in lines]
 
 
 # --- monthly assessment --------------------------------------------------------------------------

@@ -9,6 +9,20 @@ import { isStaff, state } from '../core/state.js';
 import { enc } from '../core/url.js';
 import { agentCell, alertBadge, labelled } from '../core/widgets.js';
 
+const KIND_NAMES = { cluster: '群体性投诉', repeat: '重复来电' };
+
+// The call of a call's alert; for a cluster or repeat alert, its kind, project / topic and every call in it.
+function callsCell(item) {
+  const link = (id) => h('a', { href: `#/calls/${enc(id)}`, class: 'mono' }, id);
+  if (!item.kind || item.kind === 'call') return link(item.call_id);
+  const ids = item.call_ids || [item.call_id];
+  return h('div', { class: 'alert-group', dataset: { kind: item.kind } },
+    h('span', { class: 'badge' }, KIND_NAMES[item.kind] || item.kind),
+    item.project || item.topic ? h('div', { class: 'small' }, [item.project, item.topic].filter(Boolean).join(' · ')) : '',
+    h('div', { class: 'muted small' }, `${ids.length} 通通话`),
+    h('ul', { style: { margin: 0, paddingLeft: '16px' } }, ids.map((id) => h('li', null, link(id)))));
+}
+
 export async function pageAlerts(ctx, query) {
   const status = query.has('status') ? query.get('status') : 'open';
   const level = query.get('level') || '';
@@ -54,7 +68,7 @@ export async function pageAlerts(ctx, query) {
         }
         return h('tr', { dataset: { alertId: item.id, level: item.level } },
           h('td', null, alertBadge(item.level)),
-          h('td', null, h('a', { href: `#/calls/${enc(item.call_id)}`, class: 'mono' }, item.call_id)),
+          h('td', null, callsCell(item)),
           h('td', null, agentCell(item, isStaff())),
           h('td', { class: 'wrap' }, h('ul', { style: { margin: 0, paddingLeft: '16px' } },
             (item.reasons || []).map((reason) => h('li', null, reason)))),

@@ -12,6 +12,18 @@ import { enc } from '../core/url.js';
 import { badge, dimensionBar, dimensionName, labelled, ruleName } from '../core/widgets.js';
 import { auditCard } from './audit.js';
 
+// 重复来电: the other calls of this owner about the same problem (the chain), this call marked.
+function chainCard(detail) {
+  const chain = detail.repeat_chain;
+  return h('div', { class: 'card', id: 'repeat-chain' },
+    h('h2', null, `重复来电（${chain.calls.length} 通）`),
+    h('div', { class: 'muted small' }, chain.resolved ? '已解决：期限内未再来电' : '未解决：仍在重复来电期限内或有投诉用语'),
+    h('ol', { style: { margin: 0, paddingLeft: '18px' } }, chain.calls.map((c) => h('li', null,
+      c.call_id === detail.call_id ? h('strong', null, c.call_id)
+        : h('a', { href: `#/calls/${enc(c.call_id)}`, class: 'mono' }, c.call_id),
+      ' ', h('span', { class: 'muted small' }, `${fmtTime(c.started_at)} · ${(c.topics || []).join('、')}`)))));
+}
+
 // The call's findings: from the review view when the API has it, else the analysis' hits.
 export function hitsOf(view) {
   if (view.review && Array.isArray(view.review.hits)) return view.review.hits;
@@ -86,6 +98,7 @@ export function renderSide(side, view, rerender) {
     hitsCard.append(more);
   }
   side.append(hitsCard);
+  if (detail.repeat_chain) side.append(chainCard(detail));
 
   if (canReview()) side.append(reviewerPanel(view, rerender, dims));
   if (canReview() && review && Array.isArray(review.audit)) side.append(auditCard(review.audit));

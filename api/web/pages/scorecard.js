@@ -59,7 +59,9 @@ export async function pageScorecard(ctx, agentId, query) {
     kpi('团队百分位', card.team_percentile === null || card.team_percentile === undefined ? '—'
       : fmtNum(card.team_percentile, 0), card.team_percentile === null || card.team_percentile === undefined ? '' : '%'),
     // Findings heard with low confidence deduct nothing until a reviewer confirms them.
-    kpi('待确认发现', fmtPct(card.uncertain_share || 0), `${fmtNum(card.uncertain_calls || 0)} 通`));
+    kpi('待确认发现', fmtPct(card.uncertain_share || 0), `${fmtNum(card.uncertain_calls || 0)} 通`),
+    // Calls whose owner called again about the same topic within the window (首次未解决).
+    kpi('重复来电率', fmtPct(card.repeat_rate || 0), `${fmtNum(card.repeated_calls || 0)} 通`));
 
   const dimensions = Object.entries(card.dimensions || {});
   const dimCard = h('div', { class: 'card', id: 'dimensions' }, h('h2', null, '维度得分（平均）'),
