@@ -66,17 +66,44 @@ function coachingCard(task, compList) {
     finish ? h('div', { style: { marginTop: '8px' } }, finish) : null);
 }
 
+const VERDICT_COLOURS = { improved: 'green', declined: 'red', unclear: 'blue', insufficient: 'yellow' };
+
+const signed = (value) => (value === null || value === undefined ? '—' : `${value > 0 ? '+' : ''}${fmtNum(value)}`);
+
+// The interval as "[low, high]"; null when it could not be computed (fewer than two calls a side).
+function interval(low, high) {
+  return low === null || low === undefined || high === null || high === undefined ? null
+    : `${fmtNum(low)} ~ ${fmtNum(high)}`;
+}
+
 function effectBox(effect) {
   const delta = effect.delta;
   const cls = delta > 0 ? 'delta-up' : (delta < 0 ? 'delta-down' : '');
   const count = (value) => (Array.isArray(value) ? value.length : Number(value) || 0);
-  const enough = count(effect.after_calls) > 0;
-  return h('div', { class: 'effect' },
-    h('div', null, '培训效果（', dimensionName(effect.dimension), '维度）'),
+  const hasAfter = count(effect.after_calls) > 0;
+  const level = `${Math.round((effect.level || 0.95) * 100)}%`;
+  const own = interval(effect.ci_low, effect.ci_high);
+  const did = interval(effect.did_low, effect.did_high);
+  const day = (iso) => (iso ? fmtTime(iso).slice(5, 10) : '—');
+  const label = effect.label || (effect.enough ? '' : '样本不足');
+  const team = effect.team_before_n && effect.team_after_n
+    ? h('div', { class: 'team', dataset: { role: 'team' } },
+      `团队同期（${effect.team_id || '本组'}其他坐席，${day(effect.before_from)}–${day(effect.before_to)} / `,
+      `${day(effect.after_from)}–${day(effect.after_to)}）：${fmtNum(effect.team_before_avg)}（${effect.team_before_n} 通）→ `,
+      `${fmtNum(effect.team_after_avg)}（${effect.team_after_n} 通）${signed(effect.team_delta)}`,
+      h('br'), '扣除团队变化后 ', h('b', null, signed(effect.did)), did ? `（${level} 区间 ${did}）` : '',
+      effect.team_compared ? null : h('span', { class: 'muted' }, ' · 团队通话不足，结论未参考团队'))
+    : (hasAfter ? h('div', { class: 'team muted', dataset: { role: 'team' } }, '无团队同期数据，未能排除季节等整体变化') : null);
+  return h('div', { class: 'effect', dataset: { verdict: effect.verdict || '' } },
+    h('div', null, '培训效果（', dimensionName(effect.dimension), '维度）',
+      label ? [' ', badge(label, VERDICT_COLOURS[effect.verdict] || '')] : null),
     h('div', null, `培训前 ${fmtNum(effect.before_avg)}（${count(effect.before_calls)} 通）→ 培训后 `,
-      enough ? `${fmtNum(effect.after_avg)}（${count(effect.after_calls)} 通）` : '暂无通话',
-      enough && delta !== null && delta !== undefined
-        ? h('span', { class: cls }, ` ${delta > 0 ? '+' : ''}${fmtNum(delta)}`) : null));
+      hasAfter ? `${fmtNum(effect.after_avg)}（${count(effect.after_calls)} 通）` : '暂无通话',
+      hasAfter && delta !== null && delta !== undefined ? h('span', { class: cls }, ` ${signed(delta)}`) : null,
+      hasAfter && own ? h('span', { class: 'muted', dataset: { role: 'interval' } }, `（${level} 区间 ${own}）`) : null),
+    hasAfter && !effect.enough
+      ? h('div', { class: 'muted small' }, `每侧至少 ${effect.min_calls || 5} 通才下结论`) : null,
+    team);
 }
 
 function assignForm(query, compList, courseList, agentList) {
