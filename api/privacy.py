@@ -65,9 +65,12 @@ def transcript_view(transcript: Transcript, words: bool, reveal: bool) -> tuple[
     return data, kinds_of(spans)
 
 
-def audit_reveal(session: Session, principal: Principal, call_id: str, surface: str, kinds: list[str]) -> None:
-    """Record that ``principal`` saw ``call_id``'s personal data unmasked on ``surface``."""
-    audit.record(session, actor=principal.actor, role=principal.role, action=REVEAL_ACTION, entity="call",
+def audit_reveal(
+    session: Session, principal: Principal, call_id: str, surface: str, kinds: list[str], entity: str = "call"
+) -> None:
+    """Record that ``principal`` saw ``call_id``'s personal data unmasked on ``surface`` (``entity``: what
+    ``call_id`` names; a list of several calls' data names its query instead, e.g. ``owners``)."""
+    audit.record(session, actor=principal.actor, role=principal.role, action=REVEAL_ACTION, entity=entity,
                  entity_id=call_id, after={"surface": surface, "kinds": kinds})  # fmt: skip
 
 

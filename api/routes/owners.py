@@ -12,11 +12,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import DbSession, Staff, State, agent_filter, pii_revealed
 from api.fields import ProjectQuery, RevealQuery
-from api.privacy import REVEAL_ACTION
+from api.privacy import audit_reveal
 from api.routes.agents import FromQuery, ToQuery, date_range
 from api.schemas.owners import OwnerList, owner_out
 from inspector.reports.owners import owner_profiles
-from inspector.store import audit
 from inspector.store.schema import CallTopic
 
 router = APIRouter(tags=["洞察"])
@@ -37,9 +36,7 @@ def list_owners(
     start, end = date_range(state, date_from, date_to)
     found = owner_profiles(session, start, end, project or None, limit, agent_filter(principal, CallTopic.agent_id))
     if revealed and found:
-        audit.record(session, actor=principal.actor, role=principal.role, action=REVEAL_ACTION, entity="owners",
-                     entity_id=f"{project or '*'}:{start}..{end}",
-                     after={"surface": "owners", "kinds": ["caller", "unit"], "owners": len(found)})  # fmt: skip
+        audit_reveal(session, principal, f"{project or '*'}:{start}..{end}", "owners", ["caller", "unit"], "owners")
     return OwnerList(
         date_from=start.isoformat(),
         date_to=end.isoformat(),

@@ -10,11 +10,10 @@ from fastapi import APIRouter
 
 from api.deps import Anyone, DbSession, State, agent_filter, agent_scope, check_agent, pii_revealed
 from api.fields import AgentQuery, PageQuery, PageSizeQuery, ProjectQuery, RevealQuery
-from api.privacy import REVEAL_ACTION
+from api.privacy import audit_reveal
 from api.routes.agents import FromQuery, ToQuery, date_range
 from api.schemas.repeats import RepeatChainPage, chain_out
 from inspector.people.repeats import repeat_chains
-from inspector.store import audit
 from inspector.store.schema import Call
 
 router = APIRouter(tags=["洞察"])
@@ -44,9 +43,8 @@ def list_repeat_contacts(
         days=state.settings.insights.repeat_days,
     )  # fmt: skip
     if revealed and found.items:
-        audit.record(session, actor=principal.actor, role=principal.role, action=REVEAL_ACTION,
-                     entity="repeat_contacts", entity_id=f"{project or '*'}:{start}..{end}",
-                     after={"surface": "repeat_contacts", "kinds": ["caller", "unit"]})  # fmt: skip
+        audit_reveal(session, principal, f"{project or '*'}:{start}..{end}", "repeat_contacts", ["caller", "unit"],
+                     "repeat_contacts")  # fmt: skip
     return RepeatChainPage(
         date_from=start.isoformat(),
         date_to=end.isoformat(),
