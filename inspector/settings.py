@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -200,6 +200,42 @@ class InsightSettings(BaseModel):
     spike_min_calls: int = Field(3, ge=1)
 
 
+class EscalationStep(BaseModel):
+    """One rung of the overdue ladder: who is told once a case is ``after_min`` minutes past a deadline."""
+
+    role: str = Field(min_length=1, max_length=32)
+    after_min: float = Field(ge=0)
+
+
+class CaseSettings(BaseModel):
+    """Complaint cases (投诉工单, ``inspector.people.cases``): which alerts open one and the SLA clocks."""
+
+    # An alert of this level (or higher) opens a case by itself; None: only people open cases.
+    auto_open_level: Literal["blue", "yellow", "red"] | None = "red"
+    # First response (受理 → 核实): minutes after opening, red vs. every other level.
+    respond_red_min: float = Field(15.0, gt=0)
+    respond_other_min: float = Field(240.0, gt=0)
+    # Resolution (closed after a satisfied 回访): hours after opening.
+    close_red_h: float = Field(48.0, gt=0)
+    close_other_h: float = Field(72.0, gt=0)
+    # Overdue escalation, from the first deadline missed; steps in order of after_min.
+    ladder: list[EscalationStep] = [
+        EscalationStep(role="班组长", after_min=0),
+        EscalationStep(role="项目经理", after_min=60),
+        EscalationStep(role="区域", after_min=240),
+    ]
+    # How often a worker looks for overdue cases (one worker at a time, by a Redis lock).
+    escalate_interval_s: int = Field(60, ge=1)
+
+    @field_validator("ladder")
+    @classmethod
+    def _ladder_in_order(cls, ladder: list[EscalationStep]) -> list[EscalationStep]:
+        times = [step.after_min for step in ladder]
+        if times != sorted(times) or len(set(times)) != len(times):
+            raise ValueError("ladder: after_min must increase from one step to the next")
+        return ladder
+
+
 class WebSettings(BaseModel):
     session_hours: float = Field(12.0, gt=0)
     # Secure cookies need HTTPS (browsers also accept them on http://localhost).
@@ -260,6 +296,7 @@ class Settings(BaseSettings):
     emotion: EmotionSettings = EmotionSettings()
     retention: RetentionSettings = RetentionSettings()
     insights: InsightSettings = InsightSettings()
+    cases: CaseSettings = CaseSettings()
 
     @property
     def sentiment_training(self) -> Path:

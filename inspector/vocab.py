@@ -61,6 +61,30 @@ class AlertKind(enum.StrEnum):
     REPEAT = "repeat"
 
 
+class CaseStatus(enum.StrEnum):
+    """A complaint case (投诉工单), in order: 受理 → 核实 → 处理 → 反馈 → 回访 → 关闭. A 回访 whose owner is not
+    satisfied goes back to 处理 (reopened); see ``inspector.people.cases``."""
+
+    ACCEPTED = "accepted"  # 受理
+    VERIFYING = "verifying"  # 核实
+    HANDLING = "handling"  # 处理
+    FEEDBACK = "feedback"  # 反馈
+    REVISIT = "revisit"  # 回访
+    CLOSED = "closed"  # 关闭
+
+
+class CaseSource(enum.StrEnum):
+    """What opened a case: a red alert (automatically) or a person (a reviewer from a call or an alert)."""
+
+    ALERT = "alert"
+    PERSON = "person"
+
+
+class RevisitOutcome(enum.StrEnum):
+    SATISFIED = "satisfied"
+    UNSATISFIED = "unsatisfied"
+
+
 class AlertStatus(enum.StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"

@@ -1,8 +1,8 @@
 """What follows a call's new current analysis, for the call job and rescoring alike: in the transaction
 that stores the analysis, the call is sampled for review (复核), its alert (预警) raised, its topics stored
-(``inspector.store.topics``), its repeat contacts linked and a cluster of callers on its topic alerted
-(群体性投诉预警); once that transaction committed, the alerts' webhook deliveries are queued
-(``inspector.service.webhooks``)."""
+(``inspector.store.topics``), its repeat contacts linked, a cluster of callers on its topic alerted
+(群体性投诉预警) and a complaint case (投诉工单) opened for a red alert (``inspector.people.cases``); once that
+transaction committed, the alerts' webhook deliveries are queued (``inspector.service.webhooks``)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from rq import get_current_job
 from sqlalchemy.orm import Session
 
-from inspector.people import alerts, clusters, repeats, review_queue
+from inspector.people import alerts, cases, clusters, repeats, review_queue
 from inspector.service import webhooks
 from inspector.service.context import WorkerContext
 from inspector.service.queue import connect_redis, make_queue
+from inspector.store.db import utcnow
 from inspector.store.schema import AlertEvent, Analysis, Call
 from inspector.store.topics import refresh_call_topics
 from inspector.vocab import DeliveryStatus
@@ -31,6 +32,7 @@ def after_analysis(session: Session, ctx: WorkerContext, call: Call, analysis: A
     refresh_call_topics(session, call, list(analysis.topics or ()))
     raised.append(repeats.on_analysis(session, ctx.settings, call, analysis))
     raised.extend(clusters.on_analysis(session, ctx.settings, call, analysis))
+    cases.on_alerts(session, ctx.settings.cases, call, [a for a in raised if a is not None], utcnow())
     return [a.id for a in raised if a is not None and a.delivery == DeliveryStatus.PENDING.value]
 
 

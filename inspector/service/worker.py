@@ -26,12 +26,14 @@ from rq.exceptions import StopRequested
 from rq.scheduler import ForkProcess, RQScheduler
 from rq.scheduler import run as run_scheduler
 
+from inspector.people.case_sla import escalate_overdue
 from inspector.privacy.retention import purge_in_maintenance
 from inspector.service.context import WorkerContext, use_context
 from inspector.service.queue import connect_redis, make_queue
 from inspector.service.reconciler import reconcile
 from inspector.settings import Settings
 from inspector.store import rulesets
+from inspector.store.db import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +146,16 @@ class InspectorWorker(SimpleWorker):
             raise
         except Exception:
             log.exception("retention purge failed")
+        escalate_lock = f"inspector:cases:{self.reconcile_queue.name}"
+        try:  # overdue complaint cases up the escalation ladder: one worker per interval (its own lock)
+            if self.connection.set(escalate_lock, self.name, nx=True, ex=ctx.settings.cases.escalate_interval_s):
+                with ctx.db.session() as session:
+                    for step in escalate_overdue(session, ctx.settings.cases, utcnow()):
+                        log.info("case %s: escalated to %s (%s)", step.case_id, step.role, step.deadline)
+        except StopRequested:
+            raise
+        except Exception:
+            log.exception("case escalation failed")
 
 
 def run_worker(

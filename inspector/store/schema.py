@@ -446,6 +446,53 @@ class AlertDelivery(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float)
 
 
+class Case(Base):
+    """A complaint case (投诉工单) through 受理 → 核实 → 处理 → 反馈 → 回访 → 关闭 (``inspector.people.cases``;
+    ``status`` is ``inspector.vocab.CaseStatus``). Opened by a red alert or by a person; linked to its calls
+    (``case_calls``), to the repeat-contact chain and the cluster alert its first call belongs to. Deadlines are
+    absolute (naive UTC), fixed when it opens, so its clocks survive restarts and do not depend on a time zone.
+    Every change is in the audit log (entity ``case``)."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    level: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16))  # alert | person
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    project: Mapped[str | None] = mapped_column(String(64), index=True)
+    topic: Mapped[str | None] = mapped_column(String(64))  # the cause (话题) statistics group by
+    chain_id: Mapped[str | None] = mapped_column(String(128))
+    cluster_alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    opened_by: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    respond_due: Mapped[datetime] = mapped_column(DateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    close_due: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # ladder steps reached
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reopened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revisit_outcome: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)  # the latest note
+
+    __table_args__ = (
+        UniqueConstraint("alert_id", name="uq_cases_alert_id"),  # one case per alert
+        Index("ix_cases_open_due", "status", "respond_due", "close_due"),
+    )
+
+
+class CaseCall(Base):
+    """A call of a complaint case (its first call included)."""
+
+    __tablename__ = "case_calls"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
 class CarryOverLoss(Base):
     """A reviewer's verdict or added finding that could not follow a call to the analysis of a new rule set
     (``inspector.people.carryover``): kept here so it is listed, never dropped silently."""

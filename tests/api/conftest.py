@@ -8,6 +8,7 @@ transcripts of the bundled samples (no speech models), except in the ``slow`` te
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -21,7 +22,8 @@ from fastapi.testclient import TestClient
 
 from inspector.settings import ApiSettings, QueueSettings, Settings
 
-REDIS_URL = "redis://127.0.0.1:6379/12"
+# INSPECTOR_TEST_API_REDIS: another database for a second run on the same machine at the same time.
+REDIS_URL = os.environ.get("INSPECTOR_TEST_API_REDIS", "redis://127.0.0.1:6379/12")
 TZ = ZoneInfo("Asia/Shanghai")
 ROLES = ("admin", "reviewer", "trainer", "team_lead")
 

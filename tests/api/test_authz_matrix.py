@@ -133,6 +133,12 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", f"{V1}/alerts/{{alert_id}}/ack"): Expect(ALERT_HANDLERS, foreign=403, body={"note": "已处理"}),
     ("GET", f"{V1}/alerts/{{alert_id}}/deliveries"): Expect(REVIEWERS),
     ("POST", f"{V1}/alerts/{{alert_id}}/redeliver"): Expect(ADMIN),
+    # complaint cases (投诉工单): read by staff (a team lead: its team's); opened and moved on by the alert handlers
+    ("GET", f"{V1}/cases"): Expect(STAFF),
+    ("GET", f"{V1}/cases/stats"): Expect(STAFF),
+    ("GET", f"{V1}/cases/{{case_id}}"): Expect(STAFF, foreign=404),
+    ("POST", f"{V1}/cases"): Expect(ALERT_HANDLERS, foreign=404, body={"call_id": "{call_id}", "note": "人工立案"}),
+    ("POST", f"{V1}/cases/{{case_id}}/advance"): Expect(ALERT_HANDLERS, foreign=404, body={"note": "已核实"}),
     # insights (洞察): aggregates across agents are for staff (a team lead: its team's calls); repeat-contact
     # chains also for agents (their own calls only), another agent's filter refused
     ("GET", f"{V1}/insights/hot-issues"): Expect(STAFF),
@@ -198,7 +204,7 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 def world(database, settings, make_call, tokens, password) -> dict[str, dict[str, Any]]:
     """Path/query/body values per variant: ``mine`` (agent 8001, A组), ``teammate`` (8003, A组),
     ``other`` (8002, B组)."""
-    from inspector.people import calibration, coaching
+    from inspector.people import calibration, cases, coaching
     from inspector.people.catalog import catalog_for
     from inspector.store.db import utcnow
     from inspector.store.schema import AlertEvent, Appeal, Call, CoachingAssignment, Review, RuleSetRecord
@@ -229,10 +235,11 @@ def world(database, settings, make_call, tokens, password) -> dict[str, dict[str
             assignment = coaching.assign(session, catalog, "user:admin", "admin", agent_id, "service_skills", None,
                                          [], None, None)  # fmt: skip
             assert isinstance(assignment, CoachingAssignment)
+            case = cases.open_case(session, settings.cases, call=call, actor="user:admin", role="admin", now=now)
             values[variant] = {
                 "call_id": call_id, "agent_id": agent_id, "team": team, "rule_set_id": rule_set_id, "index": 0,
                 "review_id": review.id, "appeal_id": appeal.id, "alert_id": alert.id,
-                "assignment_id": assignment.id, "password": password,
+                "assignment_id": assignment.id, "case_id": case.id, "password": password,
             }  # fmt: skip
         calls = calibration.calls_by_id(session, [seed[0] for seed in seeds.values()])
         round_id = calibration.create_round(session, "user:admin", "admin", "校准", ["admin", "reviewer"], calls).id

@@ -10,6 +10,7 @@ from pathlib import Path
 from service_env import Env, NoAsr, get_call, reference, register, set_call, work
 from sqlalchemy import select
 
+from inspector.people import cases
 from inspector.people.alerts import alert_call_ids
 from inspector.service import call_job
 from inspector.store import calls as store
@@ -71,6 +72,13 @@ def test_the_third_caller_raises_one_cluster_alert_and_later_calls_join_it(
     [(same_id, _, _, _, reasons, members)] = [x for x in _clusters(env) if x[3] == LEAK]
     assert same_id == alert_id and members[-1] == d and len(members) == 5
     assert "4 位来电人" in reasons[0]
+
+    # The red cluster alert opened a complaint case (投诉工单) in the same job; the later call joined it.
+    with env.db.session() as session:
+        case = cases.case_of_alert(session, alert_id)
+        assert case is not None and (case.status, case.level, case.source) == ("accepted", "red", "alert")
+        assert case.cluster_alert_id == alert_id and case.topic == LEAK and case.project == "yangguang"
+        assert sorted(cases.case_call_ids(session, case.id)) == sorted(members)
 
     # Running the job again for a done call (a stray job, or rescoring) adds nothing.
     env.queue.enqueue(call_job.process_call, d)

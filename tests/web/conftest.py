@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
 import struct
 import subprocess
@@ -54,7 +55,8 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
     "--lang=zh-CN",
 ]
-REDIS_URL = "redis://127.0.0.1:6379/11"
+# INSPECTOR_TEST_WEB_REDIS: another database for a second run on the same machine at the same time.
+REDIS_URL = os.environ.get("INSPECTOR_TEST_WEB_REDIS", "redis://127.0.0.1:6379/11")
 TZ = ZoneInfo("Asia/Shanghai")
 VIEWPORT = {"width": 1366, "height": 768}
 PASSWORD = "zhijian-2024-demo"
