@@ -7,7 +7,7 @@ its team's). Agents: 403. Every change is audit-logged by ``inspector.people.cas
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -108,8 +108,8 @@ def get_case_stats(
     if (last - first).days + 1 > MAX_DAYS:
         raise invalid_param("from", f"统计期间不能超过 {MAX_DAYS} 天")
 
-    def utc(day: object) -> datetime:
-        return datetime.combine(day, time(0), state.tz).astimezone(UTC).replace(tzinfo=None)  # type: ignore[call-overload]
+    def utc(day: date) -> datetime:  # a local day's first instant, naive UTC
+        return datetime.combine(day, time(0), state.tz).astimezone(UTC).replace(tzinfo=None)
 
     overall, groups = case_stats(session, by, now=utcnow(), start=utc(first), end=utc(last + timedelta(days=1)),
                                  project=project or None, visible=agent_filter(principal, Case.agent_id))  # fmt: skip

@@ -21,7 +21,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from inspector.settings import CaseSettings
@@ -105,6 +105,14 @@ def escalated_to(settings: CaseSettings, case: Case) -> str | None:
     return settings.ladder[min(case.escalation, len(settings.ladder)) - 1].role
 
 
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """Cases past a deadline they have not met yet (the SQL side of ``escalating_deadline``)."""
+    return and_(
+        Case.status != CaseStatus.CLOSED,
+        or_(and_(Case.responded_at.is_(None), Case.respond_due < now), Case.close_due < now),
+    )
+
+
 @dataclass(frozen=True)
 class Escalation:
     case_id: int
@@ -115,10 +123,7 @@ class Escalation:
 
 def escalate_overdue(session: Session, settings: CaseSettings, now: datetime) -> list[Escalation]:
     """Raise every overdue case to the ladder step it has reached by ``now``; one audit entry per new step."""
-    overdue = select(Case).where(
-        Case.status != CaseStatus.CLOSED,
-        or_(and_(Case.responded_at.is_(None), Case.respond_due < now), Case.close_due < now),
-    )
+    overdue = select(Case).where(overdue_condition(now))
     done: list[Escalation] = []
     for case in session.scalars(overdue.order_by(Case.id)):
         reached = steps_reached(settings, case, now)

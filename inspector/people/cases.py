@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from inspector.errors import ErrorKind, InspectorError
 from inspector.people import workitem
 from inspector.people.alerts import alert_call_ids
-from inspector.people.case_sla import deadlines
+from inspector.people.case_sla import deadlines, overdue_condition
 from inspector.settings import CaseSettings
 from inspector.store import audit
 from inspector.store.schema import AlertCall, AlertEvent, Call, CallTopic, Case, CaseCall
@@ -237,14 +237,6 @@ def advance(
 class CasePage:
     items: list[Case]
     total: int
-
-
-def overdue_condition(now: datetime) -> ColumnElement[bool]:
-    """Cases past a deadline they have not met yet."""
-    return and_(
-        Case.status != CaseStatus.CLOSED,
-        or_(and_(Case.responded_at.is_(None), Case.respond_due < now), Case.close_due < now),
-    )
 
 
 def list_cases(
