@@ -158,6 +158,15 @@ class CalibrationStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class CourseTier(enum.StrEnum):
+    """Tiers of the course catalog (课程层级), lowest to highest; ``inspector.people.catalog`` picks one from an
+    agent's 技能综合分."""
+
+    BASIC = "basic"  # 基础层: onboarding
+    ADVANCED = "advanced"  # 进阶层: skill courses
+    LEADERSHIP = "leadership"  # 提升层: leadership
+
+
 class CheckCategory(enum.StrEnum):
     """Categories of rules (what a rule checks)."""
 
@@ -198,6 +207,11 @@ LABELS: dict[type[enum.StrEnum], dict[str, str]] = {
     AppealDecision: {"accepted": "申诉成功", "rejected": "申诉驳回"},
     CoachingStatus: {"assigned": "进行中", "done": "已完成", "cancelled": "已取消"},
     CalibrationStatus: {"open": "进行中", "closed": "已结束"},
+    CaseStatus: {"accepted": "受理", "verifying": "核实", "handling": "处理", "feedback": "反馈", "revisit": "回访",
+                 "closed": "关闭"},
+    CaseSource: {"alert": "红色预警自动立案", "person": "人工立案"},
+    RevisitOutcome: {"satisfied": "满意", "unsatisfied": "不满意"},
+    CourseTier: {"basic": "基础层", "advanced": "进阶层", "leadership": "提升层"},
     CheckCategory: {
         "greeting": "开场问候", "self_id": "自报工号", "empathy": "共情话术", "apology": "致歉", "closing": "结束语",
         "prohibited": "服务禁语", "customer_emotion": "客户负面情绪", "escalation": "投诉升级", "silence": "长时间静音",
@@ -224,6 +238,10 @@ API_NAMES: dict[type[enum.StrEnum], str] = {
     AppealDecision: "appeal_decision",
     CoachingStatus: "coaching_status",
     CalibrationStatus: "calibration_status",
+    CaseStatus: "case_status",
+    CaseSource: "case_source",
+    RevisitOutcome: "revisit_outcome",
+    CourseTier: "course_tier",
     CheckCategory: "check_category",
 }
 

@@ -17,6 +17,7 @@ import { pageAppeals } from './pages/appeals.js';
 import { pageCalibration } from './pages/calibration.js';
 import { pageCall } from './pages/call.js';
 import { pageCalls } from './pages/calls.js';
+import { pageCase, pageCases } from './pages/cases.js';
 import { pageCoaching } from './pages/coaching.js';
 import { pageHotIssues } from './pages/hot_issues.js';
 import { pageLogin } from './pages/login.js';
@@ -54,6 +55,7 @@ async function showPage(ctx, parts, query) {
       case 'coaching': await pageCoaching(ctx, query); break;
       case 'precision': await pagePrecision(ctx); break;
       case 'alerts': await pageAlerts(ctx, query); break;
+      case 'cases': await (parts[1] ? pageCase(ctx, parts[1]) : pageCases(ctx, query)); break;
       case 'insights': await pageHotIssues(ctx, query); break;
       case 'calibration': await pageCalibration(ctx, parts[1]); break;
       case 'rulesets': await pageRulesets(ctx); break;

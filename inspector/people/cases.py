@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from inspector import vocab
 from inspector.errors import ErrorKind, InspectorError
 from inspector.people import workitem
 from inspector.people.alerts import alert_call_ids
@@ -32,14 +33,7 @@ from inspector.store import audit
 from inspector.store.schema import AlertCall, AlertEvent, Call, CallTopic, Case, CaseCall
 from inspector.vocab import AlertKind, AlertLevel, CaseSource, CaseStatus, RevisitOutcome, values
 
-LABELS = {
-    CaseStatus.ACCEPTED: "受理",
-    CaseStatus.VERIFYING: "核实",
-    CaseStatus.HANDLING: "处理",
-    CaseStatus.FEEDBACK: "反馈",
-    CaseStatus.REVISIT: "回访",
-    CaseStatus.CLOSED: "关闭",
-}
+LABELS = {status: vocab.label(status) for status in CaseStatus}  # 受理 … 关闭
 # The next state of each state but 回访 (whose next depends on the outcome) and 关闭.
 NEXT = {
     CaseStatus.ACCEPTED: CaseStatus.VERIFYING,

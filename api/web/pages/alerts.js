@@ -61,7 +61,13 @@ export async function pageAlerts(ctx, query) {
             toast('预警已确认处理');
             route();
           }));
-          cell.append(h('div', { class: 'row' }, note, ack));
+          const open = h('button', { class: 'btn btn-sm', type: 'button' }, '立案');
+          open.addEventListener('click', () => busy(open, async () => {
+            const made = await api('/cases', { method: 'POST', body: { call_id: item.call_id, alert_id: item.id, note: note.value.trim() || undefined } });
+            toast(`已立案：投诉工单 #${made.id}`);
+            go(`#/cases/${made.id}`);
+          }));
+          cell.append(h('div', { class: 'row' }, note, ack, open));
         } else {
           cell.append(item.handled_by ? `${String(item.handled_by).replace(/^user:/, '')}` : '—',
             item.note ? h('div', { class: 'muted small' }, item.note) : '');
