@@ -33,6 +33,7 @@ from api.routes import (
     repeat_contacts,
     reviews,
     rulesets,
+    satisfaction,
     teams,
     vocabulary,
 )
@@ -98,7 +99,7 @@ def create_app(
 
     protected = APIRouter(dependencies=[Depends(current_principal)], responses=error_responses(*PROTECTED_ERRORS))
     for module in (calls, agents, teams, rulesets, exports, health, auth, coaching, assessments, alerts, reviews,
-                   appeals, calibration, insights, owners, repeat_contacts, cases):  # fmt: skip
+                   appeals, calibration, insights, owners, repeat_contacts, cases, satisfaction):  # fmt: skip
         protected.include_router(module.router)
     app.include_router(protected, prefix=API_PREFIX)
     app.include_router(health.public, prefix=API_PREFIX, responses=error_responses(*COMMON_ERRORS))
@@ -113,6 +114,7 @@ def create_app(
         BodyLimit,
         limits={
             ("POST", f"{API_PREFIX}/calls"): settings.api.max_upload_bytes,
+            ("POST", f"{API_PREFIX}/satisfaction/import"): settings.api.max_survey_bytes,
             ("POST", f"{API_PREFIX}/rulesets"): settings.api.max_ruleset_bytes,
         },
         default=settings.api.max_body_bytes,

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -136,6 +136,8 @@ class ApiSettings(BaseModel):
     max_ruleset_bytes: int = Field(1024 * 1024, gt=0)
     # Every other request body (JSON, forms); refused with 413 before or while it is read.
     max_body_bytes: int = Field(1024 * 1024, gt=0)
+    # Largest survey CSV accepted by POST /satisfaction/import (100,000 rows are about 4 MB).
+    max_survey_bytes: int = Field(32 * 1024 * 1024, gt=0)
 
 
 class EmotionSettings(BaseModel):
@@ -198,6 +200,21 @@ class InsightSettings(BaseModel):
     baseline_days: int = Field(28, ge=7)
     spike_p: float = Field(0.01, gt=0, lt=1)
     spike_min_calls: int = Field(3, ge=1)
+    # Demand forecast (需求预测, ``inspector.reports.forecast``): weekly calls per project and topic. Below
+    # ``forecast_min_weeks`` weeks of history it refuses; from ``forecast_seasonal_weeks`` on it models the
+    # yearly season; the backtest holds out the last ``forecast_holdout_weeks`` weeks; intervals at ``forecast_level``.
+    forecast_min_weeks: int = Field(16, ge=8, le=520)
+    forecast_seasonal_weeks: int = Field(104, ge=60, le=520)
+    forecast_holdout_weeks: int = Field(12, ge=1, le=52)
+    forecast_level: float = Field(0.8, gt=0.5, lt=1)
+
+    @model_validator(mode="after")
+    def _forecast_weeks_in_order(self) -> InsightSettings:
+        if self.forecast_seasonal_weeks <= self.forecast_min_weeks:
+            raise ValueError("forecast_seasonal_weeks 必须大于 forecast_min_weeks")
+        if self.forecast_holdout_weeks >= self.forecast_min_weeks:
+            raise ValueError("forecast_holdout_weeks 必须小于 forecast_min_weeks")
+        return self
 
 
 class EscalationStep(BaseModel):
@@ -205,6 +222,18 @@ class EscalationStep(BaseModel):
 
     role: str = Field(min_length=1, max_length=32)
     after_min: float = Field(ge=0)
+
+
+class SatisfactionSettings(BaseModel):
+    """Satisfaction surveys joined to calls (``inspector.people.satisfaction``)."""
+
+    # A survey row without a call id matches the caller's last call that ended at most this long before
+    # the survey was answered (IVR surveys follow the call within minutes; SMS ones within hours).
+    match_window_min: float = Field(120.0, gt=0)
+    # A rule's effect on CSAT is shown only with at least this many surveyed calls on each side.
+    min_responses: int = Field(30, ge=2)
+    # Confidence of the intervals around each effect.
+    confidence: float = Field(0.95, gt=0.5, lt=1)
 
 
 class CaseSettings(BaseModel):
@@ -297,6 +326,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     insights: InsightSettings = InsightSettings()
     cases: CaseSettings = CaseSettings()
+    satisfaction: SatisfactionSettings = SatisfactionSettings()
 
     @property
     def sentiment_training(self) -> Path:

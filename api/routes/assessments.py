@@ -1,6 +1,7 @@
-"""Monthly assessment (月度考核): per agent, calls, average, competency scores, coaching done and a grade
-(thresholds in ``inspector.people.assessment``); as JSON and as Excel. Staff only (admin, reviewer, trainer,
-team lead); a team lead gets its own team (``deps.team_scope``), another team is 403 (``deps.check_team``)."""
+"""Monthly assessment (月度考核): per agent, calls, average, competency scores, 技能综合分 with its 建议层级,
+coaching done and a grade (thresholds in ``inspector.people.assessment``); as JSON and as Excel. Staff only
+(admin, reviewer, trainer, team lead); a team lead gets its own team (``deps.team_scope``), another team is 403
+(``deps.check_team``)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ def _assessment(
 
 
 @router.get(
-    "/assessments", response_model=AssessmentOut, summary="月度考核（平均分、能力项得分、完成辅导数、考核等级）"
+    "/assessments",
+    response_model=AssessmentOut,
+    summary="月度考核（平均分、能力项得分、技能综合分、建议层级、完成辅导数、考核等级）",
 )
 def get_assessments(
     principal: Staff, state: State, session: DbSession, month: MonthQuery = None, team: TeamQuery = None

@@ -51,7 +51,7 @@ from api.schemas.training import (
 from api.state import AppState
 from inspector.people import coaching
 from inspector.people.catalog import TrainingCatalog, catalog_for
-from inspector.people.competency import agent_competencies
+from inspector.people.competency import agent_competencies, skill_profile
 from inspector.people.effect import coaching_effect
 from inspector.people.errors import TrainingNotFound
 from inspector.store.schema import Agent, CoachingAssignment
@@ -122,11 +122,13 @@ def assignment_out(
 
 @router.get("/competencies", response_model=CompetencyList, summary="能力模型（能力项及其对应的维度与规则）")
 def list_competencies(_: Anyone, state: State) -> CompetencyList:
+    cat = catalog(state)
+    weights = cat.weights()
     return CompetencyList(
         competencies=[
             CompetencyOut(id=c.id, name=c.name, description=c.description, dimensions=dict(c.dimensions),
-                          rules=list(c.rules))
-            for c in catalog(state).competencies
+                          rules=list(c.rules), weight=round(weights[c.id], 4))
+            for c in cat.competencies
         ]
     )  # fmt: skip
 
@@ -136,7 +138,7 @@ def list_courses(_: Anyone, state: State) -> CourseList:
     return CourseList(
         courses=[
             CourseOut(id=c.id, name=c.name, duration_min=c.duration_min, competencies=list(c.competencies),
-                      rules=list(c.rules), description=c.description)
+                      rules=list(c.rules), description=c.description, tier=c.tier)
             for c in catalog(state).courses
         ]
     )  # fmt: skip
@@ -163,8 +165,9 @@ def get_agent_competencies(
         for s in scores
     ]  # fmt: skip
     return AgentCompetencies.model_validate(
-        {"agent_id": agent_id, "from": start.isoformat(), "to": end.isoformat(), "items": items}
-    )
+        {"agent_id": agent_id, "from": start.isoformat(), "to": end.isoformat(), "items": items,
+         **skill_profile(catalog(state), scores).to_dict()}
+    )  # fmt: skip
 
 
 @router.post("/coaching", status_code=201, response_model=AssignmentOut, summary="布置辅导任务")

@@ -39,6 +39,14 @@ class MissedRuleOut(BaseModel):
     rate: float = Field(description="占该坐席通话数的比例（0–1）")
 
 
+class SatisfactionOut(BaseModel):
+    responses: int = Field(description="回访（满意度调查）份数")
+    csat: float | None = Field(description="平均满意度（1–5）")
+    csat_responses: int = Field(description="有满意度评分的份数")
+    nps: float | None = Field(description="净推荐值 NPS（−100–100：9–10 分占比减 0–6 分占比，百分点）")
+    nps_responses: int = Field(description="有 NPS 评分的份数")
+
+
 class ScorecardOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -60,6 +68,7 @@ class ScorecardOut(BaseModel):
     uncertain_share: float = Field(0.0, description="含待确认发现的通话占比（0–1）")
     repeated_calls: int = Field(0, description="之后被重复来电的通话数（同一业主同一话题在规定天数内再次来电）")
     repeat_rate: float = Field(0.0, description="重复来电率：之后被重复来电的通话占比（0–1），首次解决率的反面")
+    satisfaction: SatisfactionOut = Field(description="该坐席通话的满意度回访（导入后才有）")
 
 
 class LeaderboardEntryOut(BaseModel):

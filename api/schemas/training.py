@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inspector.vocab import CoachingStatus
+from inspector.vocab import CoachingStatus, CourseTier
 
 
 class CompetencyOut(BaseModel):
@@ -14,6 +14,7 @@ class CompetencyOut(BaseModel):
     description: str
     dimensions: dict[str, float] = Field(description="维度 → 在该能力项中的权重")
     rules: list[str]
+    weight: float | None = Field(None, description="在技能综合分中的权重（已按总和归一化，0–1）")
 
 
 class CompetencyList(BaseModel):
@@ -27,6 +28,7 @@ class CourseOut(BaseModel):
     competencies: list[str]
     rules: list[str]
     description: str
+    tier: CourseTier | None = Field(None, description="课程层级：basic 基础层 / advanced 进阶层 / leadership 提升层")
 
 
 class CourseList(BaseModel):
@@ -62,6 +64,11 @@ class AgentCompetencies(BaseModel):
     date_from: str = Field(alias="from")
     date_to: str = Field(alias="to")
     items: list[CompetencyScoreOut]
+    composite: float | None = Field(None, description="技能综合分（0–100，能力项得分按权重加权；无得分时为 null）")
+    tier: CourseTier | None = Field(None, description="按技能综合分建议的课程层级")
+    tier_label: str | None = Field(None, description="课程层级的中文名（基础层 / 进阶层 / 提升层）")
+    weakest: str | None = Field(None, description="得分最低的能力项")
+    tier_courses: list[CourseRefOut] = Field([], description="该层级的推荐课程（训练最弱能力项的在前）")
 
 
 class EffectOut(BaseModel):
@@ -133,6 +140,9 @@ class AssessmentRowOut(BaseModel):
     fatal: int = Field(description="一票否决的通话数")
     coaching_done: int = Field(description="当月完成的辅导数")
     grade: str = Field(description="考核等级")
+    composite: float | None = Field(description="技能综合分（能力项得分按权重加权，0–100）")
+    tier: CourseTier | None = Field(description="建议层级（按技能综合分）")
+    tier_label: str | None = Field(description="建议层级的中文名")
 
 
 class AssessmentOut(BaseModel):

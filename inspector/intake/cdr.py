@@ -110,7 +110,7 @@ def read_cdr(path: Path, mapping: CdrMapping, tz: tzinfo) -> Cdr:
     queue, all with the call's recording), the row with the longest duration (the answered leg) is
     kept, the earlier one on a tie; every other row is reported.
     """
-    text = _read_text(path)
+    text = read_text(path)
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -125,7 +125,7 @@ def read_cdr(path: Path, mapping: CdrMapping, tz: tzinfo) -> Cdr:
 
     cdr = Cdr(path=path, by_recording={}, by_call_id={}, errors=[])
     kept: dict[str, tuple[int, CallMetadata]] = {}  # row key -> (line, metadata)
-    for line, row in _rows(path, reader):
+    for line, row in csv_rows(path, reader):
         if len(row) != len(names):
             cdr.errors.append(CdrRowError(line, f"该行有 {len(row)} 列，表头有 {len(names)} 列", path))
             continue
@@ -140,14 +140,14 @@ def read_cdr(path: Path, mapping: CdrMapping, tz: tzinfo) -> Cdr:
     return cdr
 
 
-def _rows(path: Path, reader: Any) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(path: Path, reader: Any, what: str = "CDR") -> Iterator[tuple[int, list[str]]]:
     """(line where the row starts, cells) of every non-blank row after the header (``reader``: a csv.reader)."""
     previous_end = reader.line_num
     while True:
         try:
             row = next(reader, None)
         except csv.Error as err:
-            raise ImportInputError(f"{path}:{previous_end + 1}: CDR 无法解析：{err}") from err
+            raise ImportInputError(f"{path}:{previous_end + 1}: {what} 无法解析：{err}") from err
         if row is None:
             return
         line, previous_end = previous_end + 1, reader.line_num
@@ -187,19 +187,25 @@ def _index(cdr: Cdr, kept: dict[str, tuple[int, CallMetadata]]) -> None:
                 cdr.by_call_id[metadata.call_id] = metadata
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path, what: str = "CDR") -> str:
+    """A CSV file's text: UTF-8 (with or without BOM) or GBK/GB18030; ImportInputError naming the file."""
     try:
         data = path.read_bytes()
     except FileNotFoundError as err:
-        raise ImportInputError(f"{path}: CDR 文件不存在") from err
+        raise ImportInputError(f"{path}: {what} 文件不存在") from err
     except OSError as err:
-        raise ImportInputError(f"{path}: 无法读取 CDR 文件：{err.strerror or err}") from err
+        raise ImportInputError(f"{path}: 无法读取 {what} 文件：{err.strerror or err}") from err
+    return decode_text(data, str(path), what)
+
+
+def decode_text(data: bytes, source: str, what: str = "CDR") -> str:
+    """Bytes of a CSV file as text: UTF-8 (with or without BOM), else GBK/GB18030."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportInputError(f"{path}: CDR 文件编码无法识别（支持 UTF-8 与 GBK/GB18030）")
+    raise ImportInputError(f"{source}: {what} 文件编码无法识别（支持 UTF-8 与 GBK/GB18030）")
 
 
 def _column_indexes(path: Path, names: list[str], mapping: CdrMapping) -> dict[str, int]:
@@ -218,7 +224,7 @@ def _column_indexes(path: Path, names: list[str], mapping: CdrMapping) -> dict[s
     return indexes
 
 
-def _cell(value: str) -> str:
+def cell_text(value: str) -> str:
     """A cell without padding, and without Excel's ="..." wrapping that keeps leading zeros."""
     value = value.strip()
     if value.startswith('="') and value.endswith('"') and len(value) >= 3:
@@ -230,7 +236,7 @@ def _row_metadata(
     row: list[str], columns: dict[str, int], mapping: CdrMapping, tz: tzinfo
 ) -> tuple[str | None, CallMetadata]:
     """(recording basename, metadata) of one CDR row; ValueError with a Chinese reason when malformed."""
-    cells = {field: _cell(row[index]) or None for field, index in columns.items()}
+    cells = {field: cell_text(row[index]) or None for field, index in columns.items()}
     recording = cells.get("recording")
     if recording:
         recording = re.split(r"[/\\]", recording)[-1] or None
@@ -238,7 +244,7 @@ def _row_metadata(
     if not recording and not call_id:
         raise ValueError("录音文件名和通话 ID 都为空，无法对应录音")
     started_text = cells.get("started_at")
-    started_at = _parse_cdr_datetime(started_text, mapping.datetime_format, tz) if started_text else None
+    started_at = parse_local_datetime(started_text, mapping.datetime_format, tz) if started_text else None
     if started_text and started_at is None:
         raise ValueError(f"通话时间 {started_text!r} 无法解析（列 {mapping.started_at}）")
     duration_text = cells.get("duration")
@@ -274,7 +280,7 @@ def _row_metadata(
     return recording, metadata
 
 
-def _parse_cdr_datetime(text: str, fmt: str | None, tz: tzinfo) -> datetime | None:
+def parse_local_datetime(text: str, fmt: str | None, tz: tzinfo) -> datetime | None:
     """Aware datetime from a CDR cell (local time in ``tz`` unless it carries an offset), or None."""
     parsed: datetime | None = None
     if fmt is not None:

@@ -1,5 +1,6 @@
 """The monthly assessment (月度考核): per agent with calls in the month, the scorecard figures, the
-competency scores, the coaching done that month, and a grade:
+competency scores with the 技能综合分 (composite) and the course tier it calls for (建议层级; see
+``inspector.people.competency.skill_profile``), the coaching done that month, and a grade:
 
 - A: average ≥ 90 and no 一票否决 (fatal) call;
 - B: average ≥ 80;
@@ -20,12 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inspector.people.catalog import TrainingCatalog
-from inspector.people.competency import competencies_from_scorecard
+from inspector.people.competency import competencies_from_scorecard, composite_score
 from inspector.people.errors import InvalidMonth
 from inspector.people.rulesets import ruleset_info
 from inspector.reports import agent_summary, scorecards
 from inspector.store.schema import CoachingAssignment
-from inspector.vocab import AlertLevel, CoachingStatus
+from inspector.vocab import AlertLevel, CoachingStatus, CourseTier, label
 
 # Grades of the monthly assessment: the first whose minimum average is reached (else "D").
 GRADE_THRESHOLDS: tuple[tuple[str, float], ...] = (("A", 90.0), ("B", 80.0), ("C", 70.0))
@@ -46,6 +47,8 @@ class AssessmentRow:
     fatal: int
     coaching_done: int
     grade: str
+    composite: float | None = None  # 技能综合分
+    tier: CourseTier | None = None  # 建议层级, from the composite
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,9 @@ class AssessmentRow:
             "fatal": self.fatal,
             "coaching_done": self.coaching_done,
             "grade": self.grade,
+            "composite": self.composite,
+            "tier": self.tier.value if self.tier is not None else None,
+            "tier_label": label(self.tier) if self.tier is not None else None,
         }
 
 
@@ -119,6 +125,7 @@ def monthly_assessment(
         if card is None or card.calls == 0:
             continue
         scores = competencies_from_scorecard(catalog, card, info)
+        composite = composite_score({s.id: s.score for s in scores}, catalog.weights())
         rows.append(
             AssessmentRow(
                 agent_id=agent_id,
@@ -131,14 +138,16 @@ def monthly_assessment(
                 fatal=card.fatal,
                 coaching_done=done.get(agent_id, 0),
                 grade=grade_for(card.average_score, card.fatal),
+                composite=composite,
+                tier=catalog.tiers.tier_for(composite),
             )
         )
     return rows
 
 
 def assessment_columns(catalog: TrainingCatalog) -> list[str]:
-    return ["坐席", "姓名", "班组", "通话数", "平均分", *(c.name for c in catalog.competencies),
-            "红色预警数", "一票否决数", "完成辅导数", "考核等级"]  # fmt: skip
+    return ["坐席", "姓名", "班组", "通话数", "平均分", *(c.name for c in catalog.competencies), "技能综合分",
+            "建议层级", "红色预警数", "一票否决数", "完成辅导数", "考核等级"]  # fmt: skip
 
 
 def assessment_frame(rows: list[AssessmentRow], catalog: TrainingCatalog) -> pd.DataFrame:
@@ -154,6 +163,8 @@ def assessment_frame(rows: list[AssessmentRow], catalog: TrainingCatalog) -> pd.
         }
         for competency in catalog.competencies:
             record[competency.name] = row.competencies.get(competency.id)
+        record["技能综合分"] = row.composite
+        record["建议层级"] = label(row.tier) if row.tier is not None else ""
         record.update({"红色预警数": row.red, "一票否决数": row.fatal, "完成辅导数": row.coaching_done,
                        "考核等级": row.grade})  # fmt: skip
         records.append(record)

@@ -3,8 +3,16 @@ competency model and the courses.
 
 Competencies (专业知识, 服务技能, 职业素养 in the default file) are each mapped to score dimensions with
 weights and/or rule ids; ``weak_below`` is the score under which a competency is weak; each course has
-an id, a name, a duration in minutes, and the competencies and rules it trains. ``load_training``
+an id, a name, a duration in minutes, a tier, and the competencies and rules it trains. ``load_training``
 validates the file; every problem is a one-line ``RuleFileError`` naming file and line.
+
+The skill model (技能模型): each competency has a ``weight`` (> 0, default 1; the default file gives
+35 / 45 / 20). Weights are relative: ``TrainingCatalog.weights`` divides each by their sum, so 35/45/20 and
+0.35/0.45/0.2 mean the same. An agent's 技能综合分 is the weighted mean of its competency scores
+(``inspector.people.competency.composite_score``). ``tiers`` maps that composite to a course tier
+(``CourseTier``): below ``basic_below`` 基础层 (onboarding), from ``leadership_from`` on 提升层 (leadership),
+in between 进阶层 (skill courses); ``basic_below`` must be below ``leadership_from``. A course without
+``tier`` is 进阶层.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from inspector.errors import RuleFileError
 from inspector.qa.rules.loader import _field_name, _reason, _refuse_duplicate_keys, _walk
 from inspector.qa.rules.schema import RuleSet
+from inspector.vocab import CourseTier, values
 from inspector.yamlfile import read_yaml
 
 TRAINING_FILE = "training.yaml"
@@ -34,6 +43,8 @@ class Competency(_Strict):
     id: _Id
     name: _Text
     description: str = ""
+    # weight in the 技能综合分, relative to the other competencies' (normalized by their sum)
+    weight: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
     # score dimension id → weight within this competency
     dimensions: dict[str, Annotated[float, Field(ge=0)]] = {}
     rules: list[str] = []
@@ -54,6 +65,24 @@ class Course(_Strict):
     competencies: Annotated[list[str], Field(min_length=1)]
     rules: list[str] = []
     description: str = ""
+    tier: CourseTier = CourseTier.ADVANCED
+
+
+class Tiers(_Strict):
+    """Which course tier a 技能综合分 calls for (see the module docstring)."""
+
+    basic_below: Annotated[float, Field(ge=0, le=100)] = 70.0
+    leadership_from: Annotated[float, Field(ge=0, le=100)] = 90.0
+
+    def tier_for(self, composite: float | None) -> CourseTier | None:
+        """The tier for a composite score; ``None`` without one."""
+        if composite is None:
+            return None
+        if composite < self.basic_below:
+            return CourseTier.BASIC
+        if composite >= self.leadership_from:
+            return CourseTier.LEADERSHIP
+        return CourseTier.ADVANCED
 
 
 class TrainingCatalog(_Strict):
@@ -62,8 +91,17 @@ class TrainingCatalog(_Strict):
     version: int | str = 1
     name: _Text
     weak_below: Annotated[float, Field(ge=0, le=100)] = 80.0
+    tiers: Tiers = Tiers()
     competencies: Annotated[list[Competency], Field(min_length=1)]
     courses: list[Course] = []
+
+    def weights(self) -> dict[str, float]:
+        """Competency id → weight in the 技能综合分, normalized to sum to 1 (in file order)."""
+        total = sum(c.weight for c in self.competencies)
+        return {c.id: c.weight / total for c in self.competencies}
+
+    def courses_of_tier(self, tier: CourseTier) -> list[Course]:
+        return [c for c in self.courses if c.tier == tier]
 
     def competency(self, competency_id: str) -> Competency | None:
         return next((c for c in self.competencies if c.id == competency_id), None)
@@ -75,6 +113,12 @@ class TrainingCatalog(_Strict):
 def _problems(catalog: TrainingCatalog, ruleset: RuleSet | None) -> list[tuple[list[int | str], str]]:
     """Reference problems: (location in the file, reason)."""
     problems: list[tuple[list[int | str], str]] = []
+    tiers = catalog.tiers
+    if tiers.basic_below >= tiers.leadership_from:
+        problems.append(
+            (["tiers", "basic_below"], f"层级阈值 tiers.basic_below（{tiers.basic_below:g}）必须小于 "
+                                       f"tiers.leadership_from（{tiers.leadership_from:g}）")
+        )  # fmt: skip
     seen: set[str] = set()
     for i, competency in enumerate(catalog.competencies):
         if competency.id in seen:
@@ -136,7 +180,11 @@ def load_training(path: str | Path, ruleset: RuleSet | None = None) -> TrainingC
         line, walked = _walk(node, loc)
         if error["type"] == "missing":
             walked = [*walked, str(loc[-1])]
-        raise RuleFileError(path, _reason(error, _field_name(walked)), line=line) from exc
+        field = _field_name(walked)
+        reason = _reason(error, field)
+        if error["type"] == "enum":  # pydantic's message is English: list the allowed values instead
+            reason = f"字段 {field} 的值 {error.get('input')!r} 无效（可选：{'、'.join(values(CourseTier))}）"
+        raise RuleFileError(path, reason, line=line) from exc
     for where, reason in _problems(catalog, ruleset):
         line, _ = _walk(node, where)
         raise RuleFileError(path, reason, line=line)

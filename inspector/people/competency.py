@@ -10,13 +10,20 @@ Each score is 0..100:
 - ``None`` with no calls in the range. ``weak``: below the catalog's ``weak_below``.
 
 Evidence: the competency's rules the agent missed (by rate) and the calls with the most points
-deducted by its rules or dimensions. Suggested courses (weak competencies only): the courses training
-the competency, those training the most-missed rules first. The scores need a scorecard
+deducted by its rules or dimensions. Suggested courses (weak competencies only): the skill courses
+(进阶层) training the competency, those training the most-missed rules first. The scores need a scorecard
 (``inspector.reports``) and the catalog, so they are computed here rather than in ``inspector.qa``.
+
+The skill model on top (``skill_profile``): the 技能综合分 (``composite_score``) is the mean of the
+competency scores weighted by the catalog's normalized weights, renormalized over the competencies that
+have a score (``None`` when none has); the tier (基础层 / 进阶层 / 提升层) follows from it by the catalog's
+``tiers``; the tier's courses are suggested, those training the weakest competency (lowest score, the
+first in the file on a tie) first, otherwise in catalog order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -29,6 +36,7 @@ from inspector.people.errors import TrainingNotFound
 from inspector.people.rulesets import RuleSetInfo, ruleset_info
 from inspector.reports import scorecards
 from inspector.store.schema import Analysis, Call
+from inspector.vocab import CourseTier, label
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,63 @@ class CompetencyScore:
         }
 
 
+@dataclass(frozen=True)
+class SkillProfile:
+    """The skill model's view of an agent over a range: 技能综合分, its tier and that tier's courses."""
+
+    composite: float | None  # 0..100; None when no competency has a score
+    tier: CourseTier | None  # None without a composite
+    weakest: str | None  # the competency id with the lowest score
+    tier_courses: list[CourseRef]
+
+    @property
+    def tier_label(self) -> str | None:
+        return label(self.tier) if self.tier is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "composite": self.composite,
+            "tier": self.tier.value if self.tier is not None else None,
+            "tier_label": self.tier_label,
+            "weakest": self.weakest,
+            "tier_courses": [c.to_dict() for c in self.tier_courses],
+        }
+
+
+def composite_score(scores: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
+    """The weighted mean of ``scores`` (competency id → score) with ``weights`` (competency id → weight),
+    renormalized over the competencies that have a score and a positive weight; ``None`` when none has."""
+    present = [(weights[c], score) for c, score in scores.items() if score is not None and weights.get(c, 0.0) > 0]
+    if not present:
+        return None
+    return round(sum(w * s for w, s in present) / sum(w for w, _ in present), 1)
+
+
+def weakest_competency(scores: Mapping[str, float | None]) -> str | None:
+    """The competency with the lowest score (the first on a tie); ``None`` when none has a score."""
+    scored = [(score, i, competency_id) for i, (competency_id, score) in enumerate(scores.items()) if score is not None]
+    return min(scored)[2] if scored else None
+
+
+def suggest_by_tier(catalog: TrainingCatalog, composite: float | None, weakest: str | None) -> list[CourseRef]:
+    """The courses of the tier ``composite`` calls for, those training ``weakest`` first (then catalog order)."""
+    tier = catalog.tiers.tier_for(composite)
+    if tier is None:
+        return []
+    courses = catalog.courses_of_tier(tier)
+    ranked = sorted(courses, key=lambda c: weakest is None or weakest not in c.competencies)  # stable
+    return [CourseRef(c.id, c.name) for c in ranked]
+
+
+def skill_profile(catalog: TrainingCatalog, scores: list[CompetencyScore]) -> SkillProfile:
+    """Composite, tier, weakest competency and tier courses from an agent's competency scores."""
+    by_id = {s.id: s.score for s in scores}
+    composite = composite_score(by_id, catalog.weights())
+    weakest = weakest_competency(by_id)
+    return SkillProfile(composite, catalog.tiers.tier_for(composite), weakest,
+                        suggest_by_tier(catalog, composite, weakest))  # fmt: skip
+
+
 def competency_score(
     competency: Competency, card: scorecards.Scorecard, weights: dict[str, float], miss_rates: dict[str, float]
 ) -> float | None:
@@ -94,7 +159,11 @@ def competency_score(
 
 
 def _suggest(catalog: TrainingCatalog, competency: Competency, miss_rates: dict[str, float]) -> list[CourseRef]:
-    courses = [(i, c) for i, c in enumerate(catalog.courses) if competency.id in c.competencies]
+    courses = [
+        (i, c)
+        for i, c in enumerate(catalog.courses)
+        if competency.id in c.competencies and c.tier == CourseTier.ADVANCED  # skill courses; tiers: skill_profile
+    ]
     ranked = sorted(courses, key=lambda item: (-sum(miss_rates.get(r, 0.0) for r in item[1].rules), item[0]))
     return [CourseRef(c.id, c.name) for _, c in ranked]
 

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inspector.people.rulesets import compiled_ruleset
+from inspector.people.satisfaction import refresh_survey
 from inspector.qa.rules.engine import CompiledRuleSet, Finding
 from inspector.qa.scoring import CallScore, score_call
 from inspector.store.calls import effective_score, refresh_agent_days
@@ -112,13 +113,15 @@ def override_in_force(session: Session, call_id: str, analysis_id: int) -> bool:
 
 
 def _sync_call(session: Session, call: Call, analysis: Analysis) -> None:
-    """Copy the effective score onto the call (current analysis only) and refresh the agent's day."""
+    """Copy the effective score onto the call (current analysis only), refresh the agent's day and the
+    call's survey."""
     if call.analysis_id != analysis.id:
         return
     call.score = effective_score(analysis)
     call.updated_at = utcnow()
     session.flush()
     refresh_agent_days(session, {(call.agent_id, call.day)})
+    refresh_survey(session, call, analysis)
 
 
 def set_reviewed(session: Session, call: Call, analysis: Analysis, total: float, actor: str) -> None:

@@ -23,6 +23,7 @@ from inspector.reports.rollup import (
     rate,
     sum_json,
 )
+from inspector.reports.satisfaction import NO_SURVEYS, SatisfactionSummary, agent_satisfaction
 from inspector.store.schema import Agent, AgentDay
 
 
@@ -67,6 +68,8 @@ class Scorecard:
     uncertain_calls: int = 0
     # Calls a later call repeats (the same owner, the same topic, within insights.repeat_days: 重复来电).
     repeated_calls: int = 0
+    # Post-call surveys of the agent's calls in the range (满意度); empty when none were imported.
+    satisfaction: SatisfactionSummary = NO_SURVEYS
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +91,7 @@ class Scorecard:
             "uncertain_share": rate(self.uncertain_calls, self.calls),
             "repeated_calls": self.repeated_calls,
             "repeat_rate": rate(self.repeated_calls, self.calls),
+            "satisfaction": self.satisfaction.to_dict(),
         }
 
 
@@ -181,6 +185,7 @@ def scorecard(
         team_percentile=_team_percentile(session, agent_id, team_id, own_average, date_from, date_to),
         uncertain_calls=totals.uncertain,
         repeated_calls=repeated_calls,
+        satisfaction=agent_satisfaction(session, [agent_id], date_from, date_to).get(agent_id, NO_SURVEYS),
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from rq import get_current_job
 from sqlalchemy.orm import Session
 
-from inspector.people import alerts, cases, clusters, repeats, review_queue
+from inspector.people import alerts, cases, clusters, repeats, review_queue, satisfaction
 from inspector.service import webhooks
 from inspector.service.context import WorkerContext
 from inspector.service.queue import connect_redis, make_queue
@@ -30,6 +30,7 @@ def after_analysis(session: Session, ctx: WorkerContext, call: Call, analysis: A
     review_queue.on_analysis(session, ctx.settings.review, call, analysis)
     raised: list[AlertEvent | None] = [alerts.raise_alert(session, ctx.settings.alerts, call, analysis)]
     refresh_call_topics(session, call, list(analysis.topics or ()))
+    satisfaction.refresh_survey(session, call, analysis)
     raised.append(repeats.on_analysis(session, ctx.settings, call, analysis))
     raised.extend(clusters.on_analysis(session, ctx.settings, call, analysis))
     cases.on_alerts(session, ctx.settings.cases, call, [a for a in raised if a is not None], utcnow())

@@ -493,6 +493,36 @@ class CaseCall(Base):
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
+class Survey(Base):
+    """A post-call satisfaction survey (满意度回访: IVR 1–5, NPS 0–10, a comment), matched to its call.
+    One per call: importing the call's survey again replaces it. ``agent_id``, ``day`` and ``score`` are
+    copied from the call and its current analysis (``inspector.people.satisfaction``), so scorecards and the
+    rule-effect analysis read one narrow table."""
+
+    __tablename__ = "surveys"
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date | None] = mapped_column(Date)
+    csat: Mapped[int | None] = mapped_column(Integer)
+    nps: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    score: Mapped[float | None] = mapped_column(Float)  # the call's effective QA score
+    source: Mapped[str] = mapped_column(String(16))  # csv | api
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_surveys_agent_day", "agent_id", "day"), Index("ix_surveys_day", "day"))
+
+
+class SurveyRule(Base):
+    """A rule that deducted points on a surveyed call's current analysis (and the rule's dimension)."""
+
+    __tablename__ = "survey_rules"
+    call_id: Mapped[str] = mapped_column(ForeignKey("surveys.call_id", ondelete="CASCADE"), primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dimension: Mapped[str | None] = mapped_column(String(64))
+
+
 class CarryOverLoss(Base):
     """A reviewer's verdict or added finding that could not follow a call to the analysis of a new rule set
     (``inspector.people.carryover``): kept here so it is listed, never dropped silently."""

@@ -51,6 +51,8 @@ def test_catalog(client, headers) -> None:
     courses = client.get(f"{API_PREFIX}/courses", headers=headers["team_lead"]).json()["courses"]
     assert len(courses) >= 8 and set(courses[0]) >= {"id", "name", "duration_min", "competencies", "rules"}
     assert "共情与安抚话术" in {c["name"] for c in courses}
+    assert [c["weight"] for c in items] == [0.35, 0.45, 0.2]  # the skill model's weights (rules/training.yaml)
+    assert {c["tier"] for c in courses} == {"basic", "advanced", "leadership"}
     assert client.get(f"{API_PREFIX}/courses").status_code == 401
 
 
@@ -67,6 +69,12 @@ def test_agent_competencies(client, headers, done_calls) -> None:
     assert pro["suggested_courses"] and set(pro["suggested_courses"][0]) == {"id", "name"}
     assert set(pro["evidence_calls"]) == {done_calls["angry"], done_calls["elevator"]}
     assert all(CJK.search(c["name"]) for c in pro["suggested_courses"])
+    # 技能综合分: the weighted mean of the three scores, and the tier it picks with that tier's courses
+    scores = [i["score"] for i in body["items"]]
+    assert body["composite"] == pytest.approx(0.35 * scores[0] + 0.45 * scores[1] + 0.2 * scores[2], abs=0.06)
+    expected_tier = "basic" if body["composite"] < 70 else ("leadership" if body["composite"] >= 90 else "advanced")
+    assert body["tier"] == expected_tier and body["tier_label"] in {"基础层", "进阶层", "提升层"}
+    assert body["tier_courses"] and body["weakest"] == min(body["items"], key=lambda i: i["score"])["id"]
 
     assert client.get(url, headers=headers["agent"]).status_code == 200  # itself
     assert client.get(url, headers=headers["team_lead"]).status_code == 200  # its team (A组)
@@ -160,10 +168,19 @@ def test_monthly_assessment(client, headers, done_calls) -> None:
     rows = {r["agent_id"]: r for r in body["items"]}
     assert list(rows) == ["8001", "8002", "9001"]
     assert set(rows["8001"]) == {"agent_id", "name", "team", "calls", "average_score", "competencies", "red", "fatal",
-                                 "coaching_done", "grade"}  # fmt: skip
+                                 "coaching_done", "grade", "composite", "tier", "tier_label"}  # fmt: skip
     assert rows["8002"]["grade"] == "A" and rows["8002"]["average_score"] == 100.0
     assert rows["8001"]["calls"] == 3 and rows["8001"]["red"] == 2 and rows["8001"]["grade"] == "C"  # 75.7
     assert set(rows["8001"]["competencies"]) == {"knowledge", "service_skills", "professionalism"}
+    # 技能综合分 = 0.35 × 专业知识 + 0.45 × 服务技能 + 0.2 × 职业素养 (rules/training.yaml)
+    scores = rows["8001"]["competencies"]
+    expected = round(0.35 * scores["knowledge"] + 0.45 * scores["service_skills"] + 0.2 * scores["professionalism"], 1)
+    assert rows["8001"]["composite"] == expected
+    tier = "basic" if expected < 70 else "advanced" if expected < 90 else "leadership"
+    assert rows["8001"]["tier"] == tier and rows["8001"]["tier_label"] == {"basic": "基础层", "advanced": "进阶层",
+                                                                           "leadership": "提升层"}[tier]  # fmt: skip
+    assert (rows["8002"]["composite"], rows["8002"]["tier"], rows["8002"]["tier_label"]) == (100.0, "leadership",
+                                                                                             "提升层")  # fmt: skip
 
     lead = client.get(f"{API_PREFIX}/assessments?month=2024-03", headers=headers["team_lead"]).json()
     assert lead["team"] == "A组" and [r["agent_id"] for r in lead["items"]] == ["8001", "8002"]
@@ -183,6 +200,10 @@ def test_monthly_assessment(client, headers, done_calls) -> None:
     rows_xlsx = list(sheet.iter_rows(values_only=True))
     assert sheet.title == "月度考核"
     assert list(rows_xlsx[0]) == ["坐席", "姓名", "班组", "通话数", "平均分", "专业知识", "服务技能", "职业素养",
-                                  "红色预警数", "一票否决数", "完成辅导数", "考核等级"]  # fmt: skip
+                                  "技能综合分", "建议层级", "红色预警数", "一票否决数", "完成辅导数",
+                                  "考核等级"]  # fmt: skip
     assert [r[0] for r in rows_xlsx[1:]] == ["8001", "8002", "9001"] and rows_xlsx[2][-1] == "A"
+    composite, tier_label = rows_xlsx[0].index("技能综合分"), rows_xlsx[0].index("建议层级")
+    assert (rows_xlsx[1][composite], rows_xlsx[1][tier_label]) == (expected, rows["8001"]["tier_label"])
+    assert (rows_xlsx[2][composite], rows_xlsx[2][tier_label]) == (100, "提升层")
     assert client.get(f"{API_PREFIX}/exports/assessments.xlsx", headers=headers["agent"]).status_code == 403

@@ -139,6 +139,10 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{V1}/cases/{{case_id}}"): Expect(STAFF, foreign=404),
     ("POST", f"{V1}/cases"): Expect(ALERT_HANDLERS, foreign=404, body={"call_id": "{call_id}", "note": "人工立案"}),
     ("POST", f"{V1}/cases/{{case_id}}/advance"): Expect(ALERT_HANDLERS, foreign=404, body={"note": "已核实"}),
+    # satisfaction surveys: imported by admins and reviewers, the rule-effect analysis for staff
+    ("POST", f"{V1}/satisfaction/import"): Expect(REVIEWERS),
+    ("POST", f"{V1}/satisfaction"): Expect(REVIEWERS, body={"items": [{"call_id": "{call_id}", "csat": 4}]}),
+    ("GET", f"{V1}/satisfaction/effects"): Expect(STAFF),
     # insights (洞察): aggregates across agents are for staff (a team lead: its team's calls); repeat-contact
     # chains also for agents (their own calls only), another agent's filter refused
     ("GET", f"{V1}/insights/hot-issues"): Expect(STAFF),

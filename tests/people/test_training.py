@@ -6,12 +6,15 @@ speech models), on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import openpyxl
+import pandas as pd
 import pytest
 from fakecalls import four_turn_transcript as transcript
 from scipy import stats
@@ -20,7 +23,13 @@ from sqlalchemy import update
 from inspector.errors import RuleFileError
 from inspector.people import assessment, coaching
 from inspector.people.catalog import TrainingCatalog, load_training
-from inspector.people.competency import agent_competencies
+from inspector.people.competency import (
+    agent_competencies,
+    composite_score,
+    skill_profile,
+    suggest_by_tier,
+    weakest_competency,
+)
 from inspector.people.effect import EffectVerdict, coaching_effect, contrast_interval
 from inspector.people.errors import CoachingStateError, TrainingError, TrainingNotFound
 from inspector.qa.analysis import Analyzer
@@ -30,6 +39,7 @@ from inspector.store import audit, rulesets
 from inspector.store import calls as store
 from inspector.store.db import Database
 from inspector.store.schema import Agent, Analysis, CoachingAssignment
+from inspector.vocab import CourseTier
 
 TZ = ZoneInfo("Asia/Shanghai")
 RULES = PROJECT_ROOT / "rules"
@@ -126,6 +136,19 @@ GOOD_FILE = (RULES / "training.yaml").read_text(encoding="utf-8")
         ("\nkind: training\n", "\nkind: trainings\n", "kind: trainings", "kind 应为 training"),
         ("name: 物业客服能力模型与培训课程", "name: [物业客服", "weak_below", "YAML 语法错误"),
         ("id: property-training\n", "id: property-training\nid: again\n", "id: again", "字段 id 重复"),
+        ("    weight: 35\n", "    weight: 0\n", "    weight: 0", "字段 competencies[0].weight 必须 > 0"),
+        ("    weight: 45\n", "    weight: -45\n", "    weight: -45", "字段 competencies[1].weight 必须 > 0"),
+        ("    weight: 20\n", "    weight: 很多\n", "    weight: 很多", "字段 competencies[2].weight 必须是数字"),
+        ("tiers: {basic_below: 70, leadership_from: 90}", "tiers: {basic_below: 90, leadership_from: 70}",
+         "tiers:", "tiers.basic_below（90）必须小于 tiers.leadership_from（70）"),
+        ("tiers: {basic_below: 70, leadership_from: 90}", "tiers: {basic_below: 80, leadership_from: 80}",
+         "tiers:", "tiers.basic_below（80）必须小于 tiers.leadership_from（80）"),
+        ("tiers: {basic_below: 70, leadership_from: 90}", "tiers: {basic_below: 70, leadership_from: 190}",
+         "tiers:", "字段 tiers.leadership_from 必须 ≤ 100"),
+        ("tiers: {basic_below: 70, leadership_from: 90}", "tiers: {basic_below: 70, leader: 90}",
+         "tiers:", "不支持的字段 tiers.leader"),
+        ("    tier: basic\n", "    tier: expert\n", "    tier: expert",
+         "字段 courses[8].tier 的值 'expert' 无效（可选：basic、advanced、leadership）"),
     ],
 )  # fmt: skip
 def test_catalog_errors_name_file_and_line(tmp_path: Path, old: str, new: str, line_of: str, reason: str) -> None:
@@ -147,6 +170,77 @@ def test_catalog_errors_name_file_and_line(tmp_path: Path, old: str, new: str, l
 def test_missing_catalog_file(tmp_path: Path) -> None:
     with pytest.raises(RuleFileError, match="培训配置文件不存在"):
         load_training(tmp_path / "training.yaml")
+
+
+# --- the skill model (技能模型) ---------------------------------------------------------------------
+
+
+def test_weights_are_normalized_by_their_sum(tmp_path: Path, catalog: TrainingCatalog) -> None:
+    assert [c.weight for c in catalog.competencies] == [35, 45, 20]
+    assert catalog.weights() == pytest.approx({"knowledge": 0.35, "service_skills": 0.45, "professionalism": 0.2})
+    # Only the ratios count: 7 / 9 / 4 is 35 / 45 / 20.
+    text = GOOD_FILE
+    for old, new in (("weight: 35", "weight: 7"), ("weight: 45", "weight: 9"), ("weight: 20", "weight: 4")):
+        text = text.replace(old, new)
+    path = tmp_path / "training.yaml"
+    path.write_text(text, encoding="utf-8")
+    scaled = load_training(path, load_ruleset(RULES))
+    assert [c.weight for c in scaled.competencies] == [7, 9, 4]
+    assert scaled.weights() == pytest.approx(catalog.weights())
+    # Without weights every competency counts the same.
+    path.write_text(GOOD_FILE.replace("    weight: 35\n", "").replace("    weight: 45\n", "").replace(
+        "    weight: 20\n", ""), encoding="utf-8")  # fmt: skip
+    assert load_training(path).weights() == pytest.approx(dict.fromkeys(catalog.weights(), 1 / 3))
+
+
+def test_composite_is_the_weighted_mean(catalog: TrainingCatalog) -> None:
+    weights = catalog.weights()
+    # 0.35 × 80 + 0.45 × 60 + 0.2 × 90 = 28 + 27 + 18 = 73
+    assert composite_score({"knowledge": 80.0, "service_skills": 60.0, "professionalism": 90.0}, weights) == 73.0
+    # 0.35 × 100 + 0.45 × 100 + 0.2 × 46.7 = 89.34
+    assert composite_score({"knowledge": 100.0, "service_skills": 100.0, "professionalism": 46.7}, weights) == 89.3
+    # 专业知识 without a score: the other two renormalized, (0.45 × 60 + 0.2 × 90) / 0.65 = 45 / 0.65 = 69.23
+    assert composite_score({"knowledge": None, "service_skills": 60.0, "professionalism": 90.0}, weights) == 69.2
+    assert composite_score({"service_skills": 60.0}, weights) == 60.0
+    assert composite_score({"knowledge": None, "service_skills": None, "professionalism": None}, weights) is None
+    assert composite_score({}, weights) is None
+    assert weakest_competency({"knowledge": 80.0, "service_skills": 60.0, "professionalism": 60.0}) == "service_skills"
+    assert weakest_competency({"knowledge": None, "service_skills": 95.0}) == "service_skills"
+    assert weakest_competency({"knowledge": None}) is None
+
+
+def test_tier_thresholds(catalog: TrainingCatalog) -> None:
+    tiers = catalog.tiers
+    assert (tiers.basic_below, tiers.leadership_from) == (70, 90)
+    assert tiers.tier_for(0.0) == tiers.tier_for(69.9) == CourseTier.BASIC
+    assert tiers.tier_for(70.0) == tiers.tier_for(89.9) == CourseTier.ADVANCED
+    assert tiers.tier_for(90.0) == tiers.tier_for(100.0) == CourseTier.LEADERSHIP
+    assert tiers.tier_for(None) is None
+    for tier in CourseTier:
+        assert len(catalog.courses_of_tier(tier)) >= 2, tier
+    names = {c.name for c in catalog.courses}
+    assert {"新员工入职：物业服务基础与流程", "班组带教与辅导技巧", "投诉升级处置与团队管理"} <= names
+
+
+def test_suggested_courses_by_tier(catalog: TrainingCatalog) -> None:
+    def ids(composite: float | None, weakest: str | None) -> list[str]:
+        return [c.id for c in suggest_by_tier(catalog, composite, weakest)]
+
+    # 基础层: 新员工入职 trains knowledge + service skills, 服务礼仪 service skills + professionalism.
+    assert ids(55.0, "knowledge") == ["onboarding_basics", "service_etiquette_basics"]
+    assert ids(55.0, "professionalism") == ["service_etiquette_basics", "onboarding_basics"]
+    assert ids(55.0, None) == ["onboarding_basics", "service_etiquette_basics"]  # catalog order
+    # 提升层: 班组带教 trains service skills + professionalism, 投诉升级处置 professionalism + knowledge.
+    assert ids(95.0, "knowledge") == ["escalation_team_management", "peer_coaching"]
+    assert ids(95.0, "service_skills") == ["peer_coaching", "escalation_team_management"]
+    # 进阶层: only skill courses, those for the weakest competency first, each group in catalog order.
+    advanced = ids(80.0, "knowledge")
+    tiers = {c.id: c.tier for c in catalog.courses}
+    assert {tiers[c] for c in advanced} == {CourseTier.ADVANCED} and len(advanced) == 8
+    assert advanced[:3] == ["repair_process", "complaint_escalation", "fee_policy"]
+    assert advanced[3:] == ["empathy_soothing", "opening_self_id", "taboo_emotion_control", "standard_closing",
+                            "pace_listening"]  # fmt: skip
+    assert ids(None, "knowledge") == []
 
 
 # --- competency scores ---------------------------------------------------------------------------
@@ -181,6 +275,16 @@ def test_competencies_from_the_scorecard(env: Env, catalog: TrainingCatalog) -> 
     assert scores["knowledge"].score == 100.0
     assert all(s.score == 100.0 and not s.weak for s in good.values())
     assert all(s.score is None and not s.weak for s in empty)
+
+    # 技能综合分: 0.35 × 100 + 0.45 × 100 + 0.2 × 64.4 = 92.88 → 提升层 though 职业素养 is weak.
+    profile = skill_profile(catalog, list(scores.values()))
+    assert (profile.composite, profile.tier, profile.tier_label, profile.weakest) == (
+        92.9, CourseTier.LEADERSHIP, "提升层", "professionalism")  # fmt: skip
+    assert [c.id for c in profile.tier_courses] == ["peer_coaching", "escalation_team_management"]
+    as_dict = profile.to_dict()
+    assert as_dict["tier"] == "leadership" and as_dict["tier_courses"][0]["name"] == "班组带教与辅导技巧"
+    nothing = skill_profile(catalog, empty)
+    assert (nothing.composite, nothing.tier, nothing.weakest, nothing.tier_courses) == (None, None, None, [])
 
 
 # --- coaching ------------------------------------------------------------------------------------
@@ -470,8 +574,27 @@ def test_monthly_assessment(env: Env, catalog: TrainingCatalog) -> None:
 
     frame = assessment.assessment_frame(rows, catalog)
     assert list(frame.columns) == ["坐席", "姓名", "班组", "通话数", "平均分", "专业知识", "服务技能", "职业素养",
-                                   "红色预警数", "一票否决数", "完成辅导数", "考核等级"]  # fmt: skip
+                                   "技能综合分", "建议层级", "红色预警数", "一票否决数", "完成辅导数",
+                                   "考核等级"]  # fmt: skip
     assert frame["考核等级"].tolist() == [r.grade for r in rows]
     assert frame.loc[0, "职业素养"] == 100.0 and frame.loc[2, "完成辅导数"] == 1
+
+    # 技能综合分: 8001 scores 100 everywhere; 8003: 0.35 × 100 + 0.45 × 100 + 0.2 × 46.7 = 89.34.
+    assert (first.composite, first.tier) == (100.0, CourseTier.LEADERSHIP)
+    assert by_agent["8003"].competencies == {"knowledge": 100.0, "service_skills": 100.0, "professionalism": 46.7}
+    assert (by_agent["8003"].composite, by_agent["8003"].tier) == (89.3, CourseTier.ADVANCED)
+    low_scores = low.competencies
+    assert low.composite == round(0.35 * low_scores["knowledge"] + 0.45 * low_scores["service_skills"]
+                                  + 0.2 * low_scores["professionalism"], 1)  # fmt: skip
+    assert low.tier == catalog.tiers.tier_for(low.composite)
+    assert by_agent["8003"].to_dict()["tier"] == "advanced" and by_agent["8003"].to_dict()["tier_label"] == "进阶层"
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False, sheet_name="月度考核")
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    table = {row[0]: dict(zip(header, row, strict=True)) for row in cells}
+    assert (table["8001"]["技能综合分"], table["8001"]["建议层级"]) == (100, "提升层")
+    assert (table["8003"]["技能综合分"], table["8003"]["建议层级"]) == (89.3, "进阶层")
+    assert pd.read_excel(io.BytesIO(buffer.getvalue()))["技能综合分"].tolist() == [r.composite for r in rows]
     with env.db.session() as session:
         assert assessment.monthly_assessment(session, catalog, "2023-01") == []

@@ -70,7 +70,8 @@ def test_masked_recording_has_a_tone_over_each_number_and_nothing_else(heard, la
     changed = np.any(tone != original, axis=1)
     for label in labels:  # where the owner said it (the generator's own placement of the turn)
         a, b = int(label["start"] * rate), int(label["end"] * rate)
-        assert changed[a:b].mean() > 0.6, label
+        said = [u.text for u in heard.utterances if u.end > label["start"] and u.start < label["end"]]
+        assert changed[a:b].mean() > 0.6, (label, said, intervals)  # what was heard there, what was masked
     covered = sum(min(e, len(changed) / rate) - s for s, e in intervals)
     assert changed.sum() / rate <= covered + 0.01  # only the detected spans changed
     assert changed.mean() < 0.4  # most of the call is untouched

@@ -1,0 +1,314 @@
+"""Satisfaction joined to QA (满意度与质检): surveys matched to their calls and stored with what the QA engine
+found on each call, and the effect of each rule and dimension on CSAT.
+
+- **Matching** (``match_surveys``): by call id; a row without one by caller and time: the caller's last call
+  that started before the survey was answered and ended at most ``satisfaction.match_window_min`` before it.
+- **Storing** (``save_surveys``): one survey per call (a new import replaces it), with the call's agent, day
+  and effective QA score, and one ``survey_rules`` row per rule that deducted points on the call's current
+  analysis (machine findings that are neither uncertain nor rejected by a reviewer are not told apart here:
+  every finding with negative points counts). ``refresh_survey`` keeps them equal to the current analysis
+  after rescoring or a review.
+- **Effects** (``rule_effects``): one ordinary least squares regression of CSAT on an indicator per rule
+  ("the rule deducted on this call"), by statsmodels with heteroscedasticity-robust (HC1) errors, so each
+  rule's effect is adjusted for the others that tend to fire with it; the same over dimensions ("any rule of
+  the dimension deducted"); and the slope of CSAT per 10 QA points. A rule with fewer than
+  ``satisfaction.min_responses`` surveyed calls on either side gets no estimate (样本不足).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from inspector.intake.survey import SurveyError, SurveyRow
+from inspector.settings import SatisfactionSettings
+from inspector.store.schema import Analysis, Call, Survey, SurveyRule
+
+CHUNK = 900  # ids per IN (...) (SQLite allows 999 bound parameters per statement)
+
+
+@dataclass(frozen=True)
+class Matched:
+    row: SurveyRow
+    call_id: str
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    replaced: int = 0  # calls whose earlier survey this import replaced
+    errors: list[SurveyError] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"imported": self.imported, "replaced": self.replaced, "errors": [e.to_dict() for e in self.errors]}
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+def match_surveys(
+    session: Session, rows: Sequence[SurveyRow], settings: SatisfactionSettings
+) -> tuple[list[Matched], list[SurveyError]]:
+    """Each row's call; rows that match none are returned as errors with their line."""
+    ids = sorted({r.call_id for r in rows if r.call_id})
+    known: set[str] = set()
+    for chunk in _chunks(ids):
+        known.update(session.scalars(select(Call.id).where(Call.id.in_(chunk))))
+    callers = sorted({r.caller for r in rows if not r.call_id and r.caller})
+    calls_of: dict[str, list[tuple[datetime, float, str]]] = {}  # caller -> [(start, duration, id)] by start
+    for chunk in _chunks(callers):
+        query = select(Call.caller, func.coalesce(Call.started_at, Call.created_at), Call.duration_s, Call.id)
+        for caller, start, duration, call_id in session.execute(query.where(Call.caller.in_(chunk))):
+            calls_of.setdefault(caller, []).append((start, duration or 0.0, call_id))
+    for found in calls_of.values():
+        found.sort()
+    window = timedelta(minutes=settings.match_window_min)
+    matched: list[Matched] = []
+    errors: list[SurveyError] = []
+    for row in rows:
+        if row.call_id:
+            if row.call_id in known:
+                matched.append(Matched(row, row.call_id))
+            else:
+                errors.append(SurveyError(row.line, f"通话 {row.call_id} 不存在"))
+            continue
+        assert row.caller is not None and row.answered_at is not None  # read_surveys guarantees one way
+        call_id = _by_caller(calls_of.get(row.caller, []), row.answered_at, window)
+        if call_id is None:
+            errors.append(
+                SurveyError(
+                    row.line, f"来电号码 {row.caller} 在回访时间前 {settings.match_window_min:g} 分钟内没有结束的通话"
+                )
+            )
+        else:
+            matched.append(Matched(row, call_id))
+    return matched, errors
+
+
+def _by_caller(calls: list[tuple[datetime, float, str]], answered_at: datetime, window: timedelta) -> str | None:
+    """The last call that started before ``answered_at`` and ended within ``window`` before it."""
+    at = bisect.bisect_right(calls, (answered_at, float("inf"), "\uffff"))
+    if at == 0:
+        return None
+    start, duration, call_id = calls[at - 1]
+    return call_id if start + timedelta(seconds=duration) >= answered_at - window else None
+
+
+def _call_facts(session: Session, call_ids: Sequence[str]) -> dict[str, tuple[str, date | None, float | None, list]]:
+    """call id -> (agent, day, effective score, deducted (rule, dimension) pairs) of each call's current analysis."""
+    facts: dict[str, tuple[str, date | None, float | None, list]] = {}
+    for chunk in _chunks(call_ids):
+        query = (
+            select(
+                Call.id, Call.agent_id, Call.day, func.coalesce(Analysis.reviewed_total, Analysis.total), Analysis.hits
+            )
+            .outerjoin(Analysis, Analysis.id == Call.analysis_id)
+            .where(Call.id.in_(chunk))
+        )
+        for call_id, agent_id, day, score, hits in session.execute(query):
+            facts[call_id] = (agent_id, day, score, deducted_rules(hits or ()))
+    return facts
+
+
+def deducted_rules(hits: Iterable[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """(rule id, dimension) of each rule with a finding that deducted points (once per rule)."""
+    seen: dict[str, str | None] = {}
+    for hit in hits:
+        if hit.get("points", 0) < 0 and not hit.get("uncertain") and hit.get("rule_id") not in seen:
+            seen[hit["rule_id"]] = hit.get("dimension")
+    return list(seen.items())
+
+
+def save_surveys(session: Session, matched: Sequence[Matched], *, source: str, now: datetime) -> ImportResult:
+    """Store the matched surveys (replacing each call's earlier survey) with their calls' QA facts."""
+    result = ImportResult()
+    latest: dict[str, Matched] = {m.call_id: m for m in matched}  # two rows on one call (by caller): the last
+    call_ids = sorted(latest)
+    for chunk in _chunks(call_ids):
+        result.replaced += (
+            session.scalar(select(func.count()).select_from(Survey).where(Survey.call_id.in_(chunk))) or 0
+        )
+        session.execute(delete(SurveyRule).where(SurveyRule.call_id.in_(chunk)))
+        session.execute(delete(Survey).where(Survey.call_id.in_(chunk)))
+    facts = _call_facts(session, call_ids)
+    surveys, rules = [], []
+    for call_id in call_ids:
+        row = latest[call_id].row
+        agent_id, day, score, deducted = facts[call_id]
+        surveys.append({"call_id": call_id, "agent_id": agent_id, "day": day, "csat": row.csat, "nps": row.nps,
+                        "comment": row.comment, "answered_at": row.answered_at, "score": score, "source": source,
+                        "imported_at": now})  # fmt: skip
+        rules.extend({"call_id": call_id, "rule_id": r, "dimension": d} for r, d in deducted)
+    if surveys:
+        session.execute(insert(Survey), surveys)
+    if rules:
+        session.execute(insert(SurveyRule), rules)
+    result.imported = len(surveys)
+    return result
+
+
+def import_surveys(
+    session: Session, rows: Sequence[SurveyRow], settings: SatisfactionSettings, *, source: str, now: datetime,
+    errors: Sequence[SurveyError] = (),
+) -> ImportResult:  # fmt: skip
+    """Match and store ``rows``; the result lists every row not stored (``errors`` first: the file's own)."""
+    matched, unmatched = match_surveys(session, rows, settings)
+    result = save_surveys(session, matched, source=source, now=now)
+    result.errors = sorted([*errors, *unmatched], key=lambda e: e.line)
+    return result
+
+
+def refresh_survey(session: Session, call: Call, analysis: Analysis) -> None:
+    """After ``analysis`` became the call's current one: the call's survey (if any) follows it."""
+    survey = session.get(Survey, call.id)
+    if survey is None:
+        return
+    survey.agent_id, survey.day = call.agent_id, call.day
+    survey.score = analysis.reviewed_total if analysis.reviewed_total is not None else analysis.total
+    session.execute(delete(SurveyRule).where(SurveyRule.call_id == call.id))
+    session.add_all(SurveyRule(call_id=call.id, rule_id=r, dimension=d) for r, d in deducted_rules(analysis.hits or ()))
+
+
+# --- effects -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Effect:
+    key: str  # rule or dimension id
+    name: str
+    with_calls: int  # surveyed calls the rule (dimension) deducted on
+    without_calls: int
+    csat_with: float | None  # mean CSAT on those calls
+    csat_without: float | None
+    effect: float | None  # adjusted difference in CSAT points when it deducted (None: 样本不足)
+    low: float | None
+    high: float | None
+    p_value: float | None
+
+    @property
+    def enough(self) -> bool:
+        return self.effect is not None
+
+
+@dataclass(frozen=True)
+class Effects:
+    date_from: date | None
+    date_to: date | None
+    responses: int  # surveyed calls with a CSAT in the range
+    mean_csat: float | None
+    confidence: float
+    rules: list[Effect]
+    dimensions: list[Effect]
+    per_10_points: Effect | None  # CSAT change per 10 QA points (key "score")
+    elapsed_s: float = 0.0
+
+
+def _load(session: Session, date_from: date | None, date_to: date | None) -> tuple[np.ndarray, np.ndarray, list]:
+    """(CSAT, QA score) per surveyed call with a CSAT, and the (row, rule, dimension) triples."""
+    cond = [Survey.csat.is_not(None)]
+    if date_from is not None:
+        cond.append(Survey.day >= date_from)
+    if date_to is not None:
+        cond.append(Survey.day <= date_to)
+    rows = session.execute(select(Survey.call_id, Survey.csat, Survey.score).where(*cond)).all()
+    position = {call_id: i for i, (call_id, _, _) in enumerate(rows)}
+    csat = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
+    score = np.fromiter((np.nan if r[2] is None else r[2] for r in rows), dtype=float, count=len(rows))
+    pairs = session.execute(
+        select(SurveyRule.call_id, SurveyRule.rule_id, SurveyRule.dimension)
+        .join(Survey, Survey.call_id == SurveyRule.call_id)
+        .where(*cond)
+    ).all()
+    triples = [(position[c], r, d) for c, r, d in pairs]
+    return csat, score, triples
+
+
+def _regress(
+    y: np.ndarray, keys: list[str], columns: np.ndarray, names: dict[str, str], settings: SatisfactionSettings
+) -> list[Effect]:
+    """One OLS of ``y`` on the indicator ``columns`` (n × k booleans); keys without enough calls on both sides
+    are left out of the regression and reported without an estimate."""
+    import statsmodels.api as sm
+
+    n = len(y)
+    counts = columns.sum(axis=0) if columns.size else np.zeros(len(keys))
+    usable = [j for j, c in enumerate(counts) if settings.min_responses <= c <= n - settings.min_responses]
+    fitted: dict[int, tuple[float, float, float, float]] = {}
+    if usable and n > len(usable) + 1:
+        design = sm.add_constant(columns[:, usable].astype(float), has_constant="add")
+        fit = sm.OLS(y, design).fit(cov_type="HC1")
+        interval = fit.conf_int(alpha=1 - settings.confidence)
+        for position, j in enumerate(usable, start=1):
+            fitted[j] = (float(fit.params[position]), float(interval[position][0]), float(interval[position][1]),
+                         float(fit.pvalues[position]))  # fmt: skip
+    effects = []
+    for j, key in enumerate(keys):
+        mask = columns[:, j] if columns.size else np.zeros(n, dtype=bool)
+        with_n = int(mask.sum())
+        est = fitted.get(j)
+        effects.append(Effect(
+            key=key, name=names.get(key, key), with_calls=with_n, without_calls=n - with_n,
+            csat_with=round(float(y[mask].mean()), 3) if with_n else None,
+            csat_without=round(float(y[~mask].mean()), 3) if with_n < n else None,
+            effect=round(est[0], 3) if est else None, low=round(est[1], 3) if est else None,
+            high=round(est[2], 3) if est else None, p_value=est[3] if est else None,
+        ))  # fmt: skip
+    effects.sort(key=lambda e: (e.effect is None, e.effect if e.effect is not None else 0.0, e.key))
+    return effects
+
+
+def _score_slope(y: np.ndarray, score: np.ndarray, settings: SatisfactionSettings) -> Effect | None:
+    import statsmodels.api as sm
+
+    known = ~np.isnan(score)
+    if known.sum() < settings.min_responses or np.ptp(score[known]) == 0:
+        return None
+    fit = sm.OLS(y[known], sm.add_constant(score[known] / 10.0)).fit(cov_type="HC1")
+    low, high = fit.conf_int(alpha=1 - settings.confidence)[1]
+    return Effect(key="score", name="质检得分每 10 分", with_calls=int(known.sum()), without_calls=0, csat_with=None,
+                  csat_without=None, effect=round(float(fit.params[1]), 3), low=round(float(low), 3),
+                  high=round(float(high), 3), p_value=float(fit.pvalues[1]))  # fmt: skip
+
+
+def rule_effects(
+    session: Session, settings: SatisfactionSettings, date_from: date | None, date_to: date | None,
+    names: dict[str, str] | None = None,
+) -> Effects:  # fmt: skip
+    """Which rules and dimensions move CSAT over the surveyed calls of the range (see the module doc).
+    ``names``: rule and dimension ids -> Chinese names."""
+    import time
+
+    started = time.perf_counter()
+    y, score, triples = _load(session, date_from, date_to)
+    n = len(y)
+    rule_keys = sorted({r for _, r, _ in triples})
+    dim_keys = sorted({d for _, _, d in triples if d})
+    rule_col = {k: j for j, k in enumerate(rule_keys)}
+    dim_col = {k: j for j, k in enumerate(dim_keys)}
+    rules_x = np.zeros((n, len(rule_keys)), dtype=bool)
+    dims_x = np.zeros((n, len(dim_keys)), dtype=bool)
+    if triples:
+        idx = np.fromiter((t[0] for t in triples), dtype=np.int64, count=len(triples))
+        rules_x[idx, np.fromiter((rule_col[t[1]] for t in triples), dtype=np.int64, count=len(triples))] = True
+        with_dim = [(t[0], dim_col[t[2]]) for t in triples if t[2]]
+        if with_dim:
+            rows_d, cols_d = zip(*with_dim, strict=True)
+            dims_x[np.asarray(rows_d), np.asarray(cols_d)] = True
+    labels = names or {}
+    return Effects(
+        date_from=date_from, date_to=date_to, responses=n, mean_csat=round(float(y.mean()), 3) if n else None,
+        confidence=settings.confidence,
+        rules=_regress(y, rule_keys, rules_x, labels, settings) if n else [],
+        dimensions=_regress(y, dim_keys, dims_x, labels, settings) if n else [],
+        per_10_points=_score_slope(y, score, settings) if n else None,
+        elapsed_s=round(time.perf_counter() - started, 3),
+    )  # fmt: skip

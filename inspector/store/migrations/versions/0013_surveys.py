@@ -1,0 +1,51 @@
+"""satisfaction surveys (满意度) joined to calls, with the rules that deducted on each surveyed call
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "surveys",
+        sa.Column(
+            "call_id", sa.String(length=128), sa.ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column("agent_id", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=True),
+        sa.Column("csat", sa.Integer(), nullable=True),
+        sa.Column("nps", sa.Integer(), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("answered_at", sa.DateTime(), nullable=True),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("imported_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_surveys_agent_day", "surveys", ["agent_id", "day"])
+    op.create_index("ix_surveys_day", "surveys", ["day"])
+    op.create_table(
+        "survey_rules",
+        sa.Column(
+            "call_id", sa.String(length=128), sa.ForeignKey("surveys.call_id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column("rule_id", sa.String(length=64), primary_key=True),
+        sa.Column("dimension", sa.String(length=64), nullable=True),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("survey_rules")
+    op.drop_index("ix_surveys_day", table_name="surveys")
+    op.drop_index("ix_surveys_agent_day", table_name="surveys")
+    op.drop_table("surveys")
