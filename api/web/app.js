@@ -25,6 +25,7 @@ import { pagePlayground } from './pages/playground.js';
 import { pagePrecision } from './pages/precision.js';
 import { pageReviews } from './pages/reviews.js';
 import { pageRulesets } from './pages/rulesets.js';
+import { pageSatisfaction } from './pages/satisfaction.js';
 import { pageScorecard } from './pages/scorecard.js';
 import { pageTeam } from './pages/team.js';
 
@@ -57,6 +58,7 @@ async function showPage(ctx, parts, query) {
       case 'alerts': await pageAlerts(ctx, query); break;
       case 'cases': await (parts[1] ? pageCase(ctx, parts[1]) : pageCases(ctx, query)); break;
       case 'insights': await pageHotIssues(ctx, query); break;
+      case 'satisfaction': await pageSatisfaction(ctx, query); break;
       case 'calibration': await pageCalibration(ctx, parts[1]); break;
       case 'rulesets': await pageRulesets(ctx); break;
       case 'playground': await pagePlayground(ctx); break;

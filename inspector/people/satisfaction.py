@@ -3,16 +3,17 @@ found on each call, and the effect of each rule and dimension on CSAT.
 
 - **Matching** (``match_surveys``): by call id; a row without one by caller and time: the caller's last call
   that started before the survey was answered and ended at most ``satisfaction.match_window_min`` before it.
-- **Storing** (``save_surveys``): one survey per call (a new import replaces it), with the call's agent, day
-  and effective QA score, and one ``survey_rules`` row per rule that deducted points on the call's current
-  analysis (machine findings that are neither uncertain nor rejected by a reviewer are not told apart here:
-  every finding with negative points counts). ``refresh_survey`` keeps them equal to the current analysis
-  after rescoring or a review.
-- **Effects** (``rule_effects``): one ordinary least squares regression of CSAT on an indicator per rule
-  ("the rule deducted on this call"), by statsmodels with heteroscedasticity-robust (HC1) errors, so each
-  rule's effect is adjusted for the others that tend to fire with it; the same over dimensions ("any rule of
-  the dimension deducted"); and the slope of CSAT per 10 QA points. A rule with fewer than
-  ``satisfaction.min_responses`` surveyed calls on either side gets no estimate (样本不足).
+- **Storing** (``save_surveys``): one survey per call (a new import replaces it), with the call's agent, day,
+  effective QA score and the pattern of rules that deducted points on its current analysis (``deducted``:
+  findings with negative points that are not uncertain; a reviewer's verdicts are not applied here).
+  ``refresh_survey`` keeps them equal to the current analysis after rescoring or a review.
+- **Effects** (``rule_effects``): one linear regression of CSAT on an indicator per rule ("the rule deducted
+  on this call"), so each rule's effect is adjusted for the others that tend to fire with it; the same over
+  dimensions ("any rule of the dimension deducted"); and the slope of CSAT per 10 QA points. The database
+  groups the surveyed calls by (pattern, CSAT), so a million calls come back as a few thousand rows, and
+  statsmodels fits a Gaussian GLM with those counts as frequency weights: the same estimates and standard
+  errors as ordinary least squares on every call. A rule with fewer than ``satisfaction.min_responses``
+  surveyed calls on either side gets no estimate (样本不足).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from inspector.intake.survey import SurveyError, SurveyRow
 from inspector.settings import SatisfactionSettings
-from inspector.store.schema import Analysis, Call, Survey, SurveyRule
+from inspector.store.schema import Analysis, Call, Survey
 
 CHUNK = 900  # ids per IN (...) (SQLite allows 999 bound parameters per statement)
 
@@ -103,9 +104,9 @@ def _by_caller(calls: list[tuple[datetime, float, str]], answered_at: datetime, 
     return call_id if start + timedelta(seconds=duration) >= answered_at - window else None
 
 
-def _call_facts(session: Session, call_ids: Sequence[str]) -> dict[str, tuple[str, date | None, float | None, list]]:
-    """call id -> (agent, day, effective score, deducted (rule, dimension) pairs) of each call's current analysis."""
-    facts: dict[str, tuple[str, date | None, float | None, list]] = {}
+def _call_facts(session: Session, call_ids: Sequence[str]) -> dict[str, tuple[str, date | None, float | None, str]]:
+    """call id -> (agent, day, effective score, deduction pattern) of each call's current analysis."""
+    facts: dict[str, tuple[str, date | None, float | None, str]] = {}
     for chunk in _chunks(call_ids):
         query = (
             select(
@@ -115,7 +116,7 @@ def _call_facts(session: Session, call_ids: Sequence[str]) -> dict[str, tuple[st
             .where(Call.id.in_(chunk))
         )
         for call_id, agent_id, day, score, hits in session.execute(query):
-            facts[call_id] = (agent_id, day, score, deducted_rules(hits or ()))
+            facts[call_id] = (agent_id, day, score, pattern_of(hits or ()))
     return facts
 
 
@@ -128,30 +129,37 @@ def deducted_rules(hits: Iterable[dict[str, Any]]) -> list[tuple[str, str | None
     return list(seen.items())
 
 
+def pattern_of(hits: Iterable[dict[str, Any]]) -> str:
+    """The ``surveys.deducted`` text of a call's hits: ``rule:dimension`` of each deducting rule, sorted."""
+    return ",".join(sorted(f"{rule}:{dimension or ''}" for rule, dimension in deducted_rules(hits)))
+
+
+def parse_pattern(text: str) -> list[tuple[str, str | None]]:
+    """(rule, dimension) pairs of a ``surveys.deducted`` text."""
+    pairs = []
+    for item in filter(None, text.split(",")):
+        rule, _, dimension = item.partition(":")
+        pairs.append((rule, dimension or None))
+    return pairs
+
+
 def save_surveys(session: Session, matched: Sequence[Matched], *, source: str, now: datetime) -> ImportResult:
     """Store the matched surveys (replacing each call's earlier survey) with their calls' QA facts."""
     result = ImportResult()
     latest: dict[str, Matched] = {m.call_id: m for m in matched}  # two rows on one call (by caller): the last
     call_ids = sorted(latest)
     for chunk in _chunks(call_ids):
-        result.replaced += (
-            session.scalar(select(func.count()).select_from(Survey).where(Survey.call_id.in_(chunk))) or 0
-        )
-        session.execute(delete(SurveyRule).where(SurveyRule.call_id.in_(chunk)))
-        session.execute(delete(Survey).where(Survey.call_id.in_(chunk)))
+        result.replaced += session.execute(delete(Survey).where(Survey.call_id.in_(chunk))).rowcount or 0
     facts = _call_facts(session, call_ids)
-    surveys, rules = [], []
+    surveys = []
     for call_id in call_ids:
         row = latest[call_id].row
         agent_id, day, score, deducted = facts[call_id]
         surveys.append({"call_id": call_id, "agent_id": agent_id, "day": day, "csat": row.csat, "nps": row.nps,
-                        "comment": row.comment, "answered_at": row.answered_at, "score": score, "source": source,
-                        "imported_at": now})  # fmt: skip
-        rules.extend({"call_id": call_id, "rule_id": r, "dimension": d} for r, d in deducted)
+                        "comment": row.comment, "answered_at": row.answered_at, "score": score,
+                        "deducted": deducted, "source": source, "imported_at": now})  # fmt: skip
     if surveys:
         session.execute(insert(Survey), surveys)
-    if rules:
-        session.execute(insert(SurveyRule), rules)
     result.imported = len(surveys)
     return result
 
@@ -174,8 +182,7 @@ def refresh_survey(session: Session, call: Call, analysis: Analysis) -> None:
         return
     survey.agent_id, survey.day = call.agent_id, call.day
     survey.score = analysis.reviewed_total if analysis.reviewed_total is not None else analysis.total
-    session.execute(delete(SurveyRule).where(SurveyRule.call_id == call.id))
-    session.add_all(SurveyRule(call_id=call.id, rule_id=r, dimension=d) for r, d in deducted_rules(analysis.hits or ()))
+    survey.deducted = pattern_of(analysis.hits or ())
 
 
 # --- effects -------------------------------------------------------------------------------------
@@ -212,53 +219,49 @@ class Effects:
     elapsed_s: float = 0.0
 
 
-def _load(session: Session, date_from: date | None, date_to: date | None) -> tuple[np.ndarray, np.ndarray, list]:
-    """(CSAT, QA score) per surveyed call with a CSAT, and the (row, rule, dimension) triples."""
-    cond = [Survey.csat.is_not(None)]
+def _conditions(date_from: date | None, date_to: date | None) -> list[Any]:
+    cond: list[Any] = [Survey.csat.is_not(None)]
     if date_from is not None:
         cond.append(Survey.day >= date_from)
     if date_to is not None:
         cond.append(Survey.day <= date_to)
-    rows = session.execute(select(Survey.call_id, Survey.csat, Survey.score).where(*cond)).all()
-    position = {call_id: i for i, (call_id, _, _) in enumerate(rows)}
-    csat = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
-    score = np.fromiter((np.nan if r[2] is None else r[2] for r in rows), dtype=float, count=len(rows))
-    pairs = session.execute(
-        select(SurveyRule.call_id, SurveyRule.rule_id, SurveyRule.dimension)
-        .join(Survey, Survey.call_id == SurveyRule.call_id)
-        .where(*cond)
-    ).all()
-    triples = [(position[c], r, d) for c, r, d in pairs]
-    return csat, score, triples
+    return cond
+
+
+def _fit(y: np.ndarray, x: np.ndarray, weights: np.ndarray, confidence: float) -> tuple[Any, np.ndarray]:
+    """Least squares of ``y`` on a constant and ``x`` with frequency weights (statsmodels GLM, Gaussian)."""
+    import statsmodels.api as sm
+
+    design = sm.add_constant(x.astype(float), has_constant="add")
+    fit = sm.GLM(y, design, family=sm.families.Gaussian(), freq_weights=weights).fit()
+    return fit, fit.conf_int(alpha=1 - confidence)
 
 
 def _regress(
-    y: np.ndarray, keys: list[str], columns: np.ndarray, names: dict[str, str], settings: SatisfactionSettings
-) -> list[Effect]:
-    """One OLS of ``y`` on the indicator ``columns`` (n × k booleans); keys without enough calls on both sides
-    are left out of the regression and reported without an estimate."""
-    import statsmodels.api as sm
-
-    n = len(y)
-    counts = columns.sum(axis=0) if columns.size else np.zeros(len(keys))
+    y: np.ndarray, weights: np.ndarray, keys: list[str], columns: np.ndarray, names: dict[str, str],
+    settings: SatisfactionSettings,
+) -> list[Effect]:  # fmt: skip
+    """One regression of CSAT on the indicator ``columns`` (groups × keys) over the groups ``y`` with ``weights``
+    calls each; keys without enough calls on both sides are left out and reported without an estimate."""
+    n = int(weights.sum())
+    counts = (columns * weights[:, None]).sum(axis=0) if keys else np.zeros(0)
     usable = [j for j, c in enumerate(counts) if settings.min_responses <= c <= n - settings.min_responses]
     fitted: dict[int, tuple[float, float, float, float]] = {}
-    if usable and n > len(usable) + 1:
-        design = sm.add_constant(columns[:, usable].astype(float), has_constant="add")
-        fit = sm.OLS(y, design).fit(cov_type="HC1")
-        interval = fit.conf_int(alpha=1 - settings.confidence)
+    if usable and len(y) > len(usable) + 1:
+        fit, interval = _fit(y, columns[:, usable], weights, settings.confidence)
         for position, j in enumerate(usable, start=1):
             fitted[j] = (float(fit.params[position]), float(interval[position][0]), float(interval[position][1]),
                          float(fit.pvalues[position]))  # fmt: skip
     effects = []
     for j, key in enumerate(keys):
-        mask = columns[:, j] if columns.size else np.zeros(n, dtype=bool)
-        with_n = int(mask.sum())
+        mask = columns[:, j]
+        with_n, with_sum = int(weights[mask].sum()), float((y * weights)[mask].sum())
+        without_sum = float((y * weights).sum()) - with_sum
         est = fitted.get(j)
         effects.append(Effect(
             key=key, name=names.get(key, key), with_calls=with_n, without_calls=n - with_n,
-            csat_with=round(float(y[mask].mean()), 3) if with_n else None,
-            csat_without=round(float(y[~mask].mean()), 3) if with_n < n else None,
+            csat_with=round(with_sum / with_n, 3) if with_n else None,
+            csat_without=round(without_sum / (n - with_n), 3) if with_n < n else None,
             effect=round(est[0], 3) if est else None, low=round(est[1], 3) if est else None,
             high=round(est[2], 3) if est else None, p_value=est[3] if est else None,
         ))  # fmt: skip
@@ -266,17 +269,23 @@ def _regress(
     return effects
 
 
-def _score_slope(y: np.ndarray, score: np.ndarray, settings: SatisfactionSettings) -> Effect | None:
-    import statsmodels.api as sm
-
-    known = ~np.isnan(score)
-    if known.sum() < settings.min_responses or np.ptp(score[known]) == 0:
+def _score_slope(session: Session, cond: list[Any], settings: SatisfactionSettings) -> Effect | None:
+    """CSAT per 10 QA points, from the calls grouped by (CSAT, score to the point)."""
+    points = func.round(Survey.score)
+    groups = session.execute(
+        select(Survey.csat, points, func.count()).where(*cond, Survey.score.is_not(None)).group_by(Survey.csat, points)
+    ).all()
+    if not groups:
         return None
-    fit = sm.OLS(y[known], sm.add_constant(score[known] / 10.0)).fit(cov_type="HC1")
-    low, high = fit.conf_int(alpha=1 - settings.confidence)[1]
-    return Effect(key="score", name="质检得分每 10 分", with_calls=int(known.sum()), without_calls=0, csat_with=None,
-                  csat_without=None, effect=round(float(fit.params[1]), 3), low=round(float(low), 3),
-                  high=round(float(high), 3), p_value=float(fit.pvalues[1]))  # fmt: skip
+    y = np.array([g[0] for g in groups], dtype=float)
+    x = np.array([float(g[1]) / 10.0 for g in groups])
+    w = np.array([g[2] for g in groups], dtype=float)
+    if w.sum() < settings.min_responses or np.ptp(x) == 0:
+        return None
+    fit, interval = _fit(y, x[:, None], w, settings.confidence)
+    return Effect(key="score", name="质检得分每 10 分", with_calls=int(w.sum()), without_calls=0, csat_with=None,
+                  csat_without=None, effect=round(float(fit.params[1]), 3), low=round(float(interval[1][0]), 3),
+                  high=round(float(interval[1][1]), 3), p_value=float(fit.pvalues[1]))  # fmt: skip
 
 
 def rule_effects(
@@ -288,27 +297,31 @@ def rule_effects(
     import time
 
     started = time.perf_counter()
-    y, score, triples = _load(session, date_from, date_to)
-    n = len(y)
-    rule_keys = sorted({r for _, r, _ in triples})
-    dim_keys = sorted({d for _, _, d in triples if d})
+    cond = _conditions(date_from, date_to)
+    groups = session.execute(
+        select(Survey.deducted, Survey.csat, func.count()).where(*cond).group_by(Survey.deducted, Survey.csat)
+    ).all()
+    y = np.array([g[1] for g in groups], dtype=float)
+    w = np.array([g[2] for g in groups], dtype=float)
+    patterns = [parse_pattern(g[0] or "") for g in groups]
+    rule_keys = sorted({r for p in patterns for r, _ in p})
+    dim_keys = sorted({d for p in patterns for _, d in p if d})
     rule_col = {k: j for j, k in enumerate(rule_keys)}
     dim_col = {k: j for j, k in enumerate(dim_keys)}
-    rules_x = np.zeros((n, len(rule_keys)), dtype=bool)
-    dims_x = np.zeros((n, len(dim_keys)), dtype=bool)
-    if triples:
-        idx = np.fromiter((t[0] for t in triples), dtype=np.int64, count=len(triples))
-        rules_x[idx, np.fromiter((rule_col[t[1]] for t in triples), dtype=np.int64, count=len(triples))] = True
-        with_dim = [(t[0], dim_col[t[2]]) for t in triples if t[2]]
-        if with_dim:
-            rows_d, cols_d = zip(*with_dim, strict=True)
-            dims_x[np.asarray(rows_d), np.asarray(cols_d)] = True
+    rules_x = np.zeros((len(groups), len(rule_keys)), dtype=bool)
+    dims_x = np.zeros((len(groups), len(dim_keys)), dtype=bool)
+    for i, pattern in enumerate(patterns):
+        for rule, dimension in pattern:
+            rules_x[i, rule_col[rule]] = True
+            if dimension:
+                dims_x[i, dim_col[dimension]] = True
+    n = int(w.sum())
     labels = names or {}
     return Effects(
-        date_from=date_from, date_to=date_to, responses=n, mean_csat=round(float(y.mean()), 3) if n else None,
-        confidence=settings.confidence,
-        rules=_regress(y, rule_keys, rules_x, labels, settings) if n else [],
-        dimensions=_regress(y, dim_keys, dims_x, labels, settings) if n else [],
-        per_10_points=_score_slope(y, score, settings) if n else None,
+        date_from=date_from, date_to=date_to, responses=n,
+        mean_csat=round(float((y * w).sum() / n), 3) if n else None, confidence=settings.confidence,
+        rules=_regress(y, w, rule_keys, rules_x, labels, settings) if n else [],
+        dimensions=_regress(y, w, dim_keys, dims_x, labels, settings) if n else [],
+        per_10_points=_score_slope(session, cond, settings) if n else None,
         elapsed_s=round(time.perf_counter() - started, 3),
     )  # fmt: skip

@@ -495,9 +495,10 @@ class CaseCall(Base):
 
 class Survey(Base):
     """A post-call satisfaction survey (满意度回访: IVR 1–5, NPS 0–10, a comment), matched to its call.
-    One per call: importing the call's survey again replaces it. ``agent_id``, ``day`` and ``score`` are
-    copied from the call and its current analysis (``inspector.people.satisfaction``), so scorecards and the
-    rule-effect analysis read one narrow table."""
+    One per call: importing the call's survey again replaces it. ``agent_id``, ``day``, ``score`` and
+    ``deducted`` are copied from the call and its current analysis (``inspector.people.satisfaction``), so
+    scorecards and the rule-effect analysis read one narrow table. ``deducted``: the rules that deducted
+    points, sorted, as ``rule:dimension`` joined by commas ("" when none), so calls group by their pattern."""
 
     __tablename__ = "surveys"
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
@@ -508,19 +509,15 @@ class Survey(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     score: Mapped[float | None] = mapped_column(Float)  # the call's effective QA score
+    deducted: Mapped[str] = mapped_column(Text, default="", server_default="")
     source: Mapped[str] = mapped_column(String(16))  # csv | api
     imported_at: Mapped[datetime] = mapped_column(DateTime)
 
-    __table_args__ = (Index("ix_surveys_agent_day", "agent_id", "day"), Index("ix_surveys_day", "day"))
-
-
-class SurveyRule(Base):
-    """A rule that deducted points on a surveyed call's current analysis (and the rule's dimension)."""
-
-    __tablename__ = "survey_rules"
-    call_id: Mapped[str] = mapped_column(ForeignKey("surveys.call_id", ondelete="CASCADE"), primary_key=True)
-    rule_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    dimension: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        Index("ix_surveys_agent_day", "agent_id", "day"),
+        # The rule-effect analysis groups a range of days by (pattern, CSAT) from this index alone.
+        Index("ix_surveys_day_pattern", "day", "deducted", "csat", "score"),
+    )
 
 
 class CarryOverLoss(Base):

@@ -164,3 +164,33 @@ def _ppid(proc: Path) -> int | None:
         return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def test_satisfaction_import_reports_bad_rows_and_exits_1(env: Path, samples_dir: Path, capsys) -> None:
+    pbx = env / "pbx"
+    pbx.mkdir()
+    sample = sorted(samples_dir.glob("*.wav"))[0]
+    (pbx / "in-8001-13812345678-20240315-093012-1710466212.42.wav").write_bytes(sample.read_bytes())
+    assert main(["import", str(pbx), "--no-enqueue", "-q"]) == 0
+    with Database(Settings().database).session() as session:
+        from sqlalchemy import select
+
+        from inspector.store.schema import Call, Survey
+
+        call_id = session.scalar(select(Call.id))
+    good = env / "回访.csv"
+    good.write_bytes(f"通话编号,满意度,推荐值\n{call_id},4,9\nnone,5,\n{call_id}x,7,\n".encode("gbk"))
+    args = ["satisfaction", "import", str(good), "--columns", "call_id=通话编号,csat=满意度,nps=推荐值"]
+    assert main(args) == 1  # two rows not imported
+    out = capsys.readouterr().out
+    assert "导入 1 条" in out and "未导入 2 行" in out
+    assert f"{good}:3: 通话 none 不存在" in out and f"{good}:4: 满意度 '7' 无效" in out
+    with Database(Settings().database).session() as session:
+        survey = session.get(Survey, call_id)
+        assert survey.csat == 4 and survey.nps == 9
+    clean = env / "ok.csv"
+    clean.write_text(f"call_id,csat\n{call_id},5\n", encoding="utf-8-sig")
+    assert main(["satisfaction", "import", str(clean), "--format", "json"]) == 0
+    assert '"imported": 1, "replaced": 1' in capsys.readouterr().out
+    assert main(["satisfaction", "import", str(env / "none.csv")]) == 2
+    assert "满意度 文件不存在" in capsys.readouterr().err

@@ -22,7 +22,7 @@ from inspector.settings import PROJECT_ROOT, SatisfactionSettings, Settings
 from inspector.store import calls as store
 from inspector.store import rulesets
 from inspector.store.db import Database
-from inspector.store.schema import Agent, Call, Survey, SurveyRule
+from inspector.store.schema import Agent, Call, Survey
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2024, 5, 6, 2, 0)  # naive UTC: 10:00 in Shanghai
@@ -87,9 +87,9 @@ def test_surveys_match_by_call_id_or_by_caller_and_time(database: Database, anal
         assert stored[rude].day == date(2024, 5, 6)
         call_score = session.get(Call, rude).score
         assert stored[rude].score == call_score
-        rules = set(session.scalars(select(SurveyRule.rule_id).where(SurveyRule.call_id == rude)))
-        assert "prohibited" in rules and "greeting" in rules
-        assert not set(session.scalars(select(SurveyRule.rule_id).where(SurveyRule.call_id == good))) & {"prohibited"}
+        rules = dict(satisfaction.parse_pattern(stored[rude].deducted))
+        assert rules["prohibited"] == "compliance" and "greeting" in rules
+        assert "prohibited" not in dict(satisfaction.parse_pattern(stored[good].deducted))
 
         # Importing a call's survey again replaces it (one per call), with its rules.
         again = satisfaction.import_surveys(session, [row(2, call_id=rude, csat=3)], SETTINGS, source="api", now=T0)
@@ -126,7 +126,7 @@ def _seed_effects(database: Database, n: int, seed: int = 7) -> None:
     with database.session() as session:
         session.add(Agent(id="9001", name="测试坐席", created_at=T0))
         session.flush()
-        calls, surveys, rules = [], [], []
+        calls, surveys = [], []
         for i in range(n):
             call_id = f"e-{i:05d}"
             a, b, c = rng.random() < 0.3, rng.random() < 0.2, i < 10
@@ -134,13 +134,13 @@ def _seed_effects(database: Database, n: int, seed: int = 7) -> None:
             calls.append({"id": call_id, "agent_id": "9001", "audio_sha256": uuid.uuid4().hex * 2, "audio_bytes": 1,
                           "audio_name": "x.wav", "source": "import", "status": "done", "created_at": T0,
                           "updated_at": T0, "day": date(2024, 5, 6)})  # fmt: skip
-            surveys.append({"call_id": call_id, "agent_id": "9001", "day": date(2024, 5, 6), "csat": csat,
-                            "nps": None, "score": 90.0 - 20 * a, "source": "csv", "imported_at": T0})  # fmt: skip
             planted = (("A", "service", a), ("B", "service", b), ("C", "compliance", c))
-            rules += [{"call_id": call_id, "rule_id": r, "dimension": d} for r, d, on in planted if on]
+            deducted = ",".join(f"{r}:{d}" for r, d, on in planted if on)
+            surveys.append({"call_id": call_id, "agent_id": "9001", "day": date(2024, 5, 6), "csat": csat,
+                            "nps": None, "score": 90.0 - 20 * a, "deducted": deducted, "source": "csv",
+                            "imported_at": T0})  # fmt: skip
         session.execute(insert(Call), calls)
         session.execute(insert(Survey), surveys)
-        session.execute(insert(SurveyRule), rules)
 
 
 def test_rule_effects_find_a_known_effect_and_say_when_a_sample_is_too_small(database: Database) -> None:

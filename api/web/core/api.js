@@ -30,7 +30,10 @@ export class ApiError extends Error {
 export async function api(path, { method = 'GET', body, query } = {}) {
   const headers = { Accept: 'application/json' };
   const options = { method, headers, credentials: 'same-origin' };
-  if (body !== undefined) {
+  if (body instanceof Blob) { // a file sent as it is (e.g. a CSV import)
+    headers['Content-Type'] = 'text/csv';
+    options.body = body;
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     options.body = JSON.stringify(body);
   }

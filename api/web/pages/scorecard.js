@@ -51,6 +51,7 @@ export async function pageScorecard(ctx, agentId, query) {
 
   const alerts = card.alerts || {};
   const checks = card.checks || {};
+  const sat = card.satisfaction || {};
   const kpis = h('div', { class: 'kpis', id: 'kpis' },
     kpi('通话数', fmtNum(card.calls), '通'),
     kpi('平均分', fmtNum(card.average_score), '分'),
@@ -61,7 +62,10 @@ export async function pageScorecard(ctx, agentId, query) {
     // Findings heard with low confidence deduct nothing until a reviewer confirms them.
     kpi('待确认发现', fmtPct(card.uncertain_share || 0), `${fmtNum(card.uncertain_calls || 0)} 通`),
     // Calls whose owner called again about the same topic within the window (首次未解决).
-    kpi('重复来电率', fmtPct(card.repeat_rate || 0), `${fmtNum(card.repeated_calls || 0)} 通`));
+    kpi('重复来电率', fmtPct(card.repeat_rate || 0), `${fmtNum(card.repeated_calls || 0)} 通`),
+    // Post-call surveys (满意度回访) matched to this agent's calls, beside the QA score.
+    kpi('满意度', fmtNum(sat.csat, 2), sat.csat_responses ? `/5 · ${fmtNum(sat.csat_responses)} 份` : '暂无回访'),
+    kpi('NPS', fmtNum(sat.nps), sat.nps_responses ? `${fmtNum(sat.nps_responses)} 份` : '暂无回访'));
 
   const dimensions = Object.entries(card.dimensions || {});
   const dimCard = h('div', { class: 'card', id: 'dimensions' }, h('h2', null, '维度得分（平均）'),
@@ -104,6 +108,13 @@ export async function pageScorecard(ctx, agentId, query) {
       : `能力评估加载失败：${competencies.message}`));
   } else {
     const items = itemsOf(competencies, 'competencies');
+    if (competencies.composite !== null && competencies.composite !== undefined) {
+      compCard.append(h('div', { class: 'row', id: 'skill-composite', style: { marginBottom: '8px' } },
+        h('span', null, '技能综合分 ', scoreSpan(competencies.composite)),
+        badge(`建议层级：${competencies.tier_label || competencies.tier}`, 'blue'),
+        (competencies.tier_courses || []).length
+          ? h('span', { class: 'muted small' }, `推荐：${competencies.tier_courses.map((c) => c.name).join('、')}`) : ''));
+    }
     compCard.append(items.length ? h('table', { class: 'table' },
       h('thead', null, h('tr', null, h('th', null, '能力项'), h('th', { class: 'num' }, '得分'), h('th', null, '状态'),
         h('th', null, '推荐课程'), h('th', null, '证据通话'), canCoach() ? h('th', null, '') : null)),

@@ -1,4 +1,4 @@
-"""satisfaction surveys (满意度) joined to calls, with the rules that deducted on each surveyed call
+"""satisfaction surveys (满意度) joined to calls, with the pattern of rules that deducted on each surveyed call
 
 Revision ID: 0013
 Revises: 0012
@@ -29,23 +29,15 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("answered_at", sa.DateTime(), nullable=True),
         sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("deducted", sa.Text(), nullable=False, server_default=""),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("imported_at", sa.DateTime(), nullable=False),
     )
     op.create_index("ix_surveys_agent_day", "surveys", ["agent_id", "day"])
-    op.create_index("ix_surveys_day", "surveys", ["day"])
-    op.create_table(
-        "survey_rules",
-        sa.Column(
-            "call_id", sa.String(length=128), sa.ForeignKey("surveys.call_id", ondelete="CASCADE"), primary_key=True
-        ),
-        sa.Column("rule_id", sa.String(length=64), primary_key=True),
-        sa.Column("dimension", sa.String(length=64), nullable=True),
-    )
+    op.create_index("ix_surveys_day_pattern", "surveys", ["day", "deducted", "csat", "score"])
 
 
 def downgrade() -> None:
-    op.drop_table("survey_rules")
-    op.drop_index("ix_surveys_day", table_name="surveys")
+    op.drop_index("ix_surveys_day_pattern", table_name="surveys")
     op.drop_index("ix_surveys_agent_day", table_name="surveys")
     op.drop_table("surveys")
