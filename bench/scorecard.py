@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
+from inspector.qa.deductions import pattern_of
 from inspector.qa.rules.engine import CHECK_CATEGORIES, CompiledRuleSet, Finding, checks, compile_ruleset
 from inspector.qa.rules.loader import load_ruleset
 from inspector.qa.scoring import score_call
@@ -113,6 +114,7 @@ class Template:
     score_json: str
     checks_json: str
     hits_json: str
+    deducted: str  # inspector.qa.deductions.pattern_of, as the worker stores it
     emotion_json: str
     topics_json: str
     metrics_json: str
@@ -191,6 +193,7 @@ def _template(compiled: CompiledRuleSet, rng: random.Random, skill: float) -> Te
         score_json=json.dumps(score),
         checks_json=json.dumps(happened),
         hits_json=json.dumps(hits),
+        deducted=pattern_of(hits),
         emotion_json=json.dumps(emotion),
         topics_json=json.dumps([topic.name]),
         metrics_json=json.dumps(metrics),
@@ -209,7 +212,7 @@ CALL_COLUMNS = (
 )  # fmt: skip
 ANALYSIS_COLUMNS = (
     "id", "call_id", "rule_set_id", "created_at", "total", "alert", "fatal", "score", "checks", "hits", "emotion",
-    "topics", "metrics",
+    "topics", "metrics", "deducted",
 )  # fmt: skip
 AGENT_DAY_COLUMNS = (
     "agent_id", "day", "team_id", "calls", "score_sum", "red", "yellow", "blue", "fatal", "dimensions", "checks",
@@ -325,7 +328,7 @@ def generate(
                 call_rows.append(row)
                 analysis_rows.append((
                     number, call_id, rule_set_id, finished, tpl.total, tpl.alert, tpl.fatal, tpl.score_json,
-                    tpl.checks_json, tpl.hits_json, tpl.emotion_json, topics_json, tpl.metrics_json,
+                    tpl.checks_json, tpl.hits_json, tpl.emotion_json, topics_json, tpl.metrics_json, tpl.deducted,
                 ))  # fmt: skip
                 acc = rollup.get((agent, day))
                 if acc is None:

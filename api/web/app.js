@@ -19,6 +19,7 @@ import { pageCall } from './pages/call.js';
 import { pageCalls } from './pages/calls.js';
 import { pageCase, pageCases } from './pages/cases.js';
 import { pageCoaching } from './pages/coaching.js';
+import { pageForecast } from './pages/forecast.js';
 import { pageHotIssues } from './pages/hot_issues.js';
 import { pageLogin } from './pages/login.js';
 import { pagePlayground } from './pages/playground.js';
@@ -59,6 +60,7 @@ async function showPage(ctx, parts, query) {
       case 'cases': await (parts[1] ? pageCase(ctx, parts[1]) : pageCases(ctx, query)); break;
       case 'insights': await pageHotIssues(ctx, query); break;
       case 'satisfaction': await pageSatisfaction(ctx, query); break;
+      case 'forecast': await pageForecast(ctx, query); break;
       case 'calibration': await pageCalibration(ctx, parts[1]); break;
       case 'rulesets': await pageRulesets(ctx); break;
       case 'playground': await pagePlayground(ctx); break;

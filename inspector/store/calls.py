@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from inspector.errors import ErrorKind, InspectorError
 from inspector.qa.analysis import CallAnalysis
 from inspector.qa.analysis import to_dict as analysis_to_dict
+from inspector.qa.deductions import pattern_of
 from inspector.speech.transcript import Transcript
 from inspector.store.db import chunks, utcnow
 from inspector.store.schema import (
@@ -222,6 +223,7 @@ def _analysis_row(analysis: CallAnalysis) -> dict[str, Any]:
         "score": score,
         "checks": data["checks"],
         "hits": data["hits"],
+        "deducted": pattern_of(data["hits"]),
         "emotion": data["emotion"],
         "topics": data["topics"],
         "metrics": data["metrics"],

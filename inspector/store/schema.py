@@ -176,6 +176,8 @@ class Analysis(Base):
     score: Mapped[dict[str, Any]] = mapped_column(JSON)  # inspector.qa.scoring.to_dict
     checks: Mapped[dict[str, Any]] = mapped_column(JSON)
     hits: Mapped[list[Any]] = mapped_column(JSON)
+    # The rules that deducted, as inspector.qa.deductions.pattern_of writes them (null: stored before 0013).
+    deducted: Mapped[str | None] = mapped_column(Text)
     emotion: Mapped[dict[str, Any]] = mapped_column(JSON)
     topics: Mapped[list[Any]] = mapped_column(JSON)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON)

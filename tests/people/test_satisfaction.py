@@ -17,12 +17,13 @@ from sqlalchemy import insert, select
 from inspector.intake.survey import SurveyRow
 from inspector.people import satisfaction
 from inspector.qa.analysis import Analyzer
+from inspector.qa.deductions import parse_pattern
 from inspector.reports.scorecards import scorecard
 from inspector.settings import PROJECT_ROOT, SatisfactionSettings, Settings
 from inspector.store import calls as store
 from inspector.store import rulesets
 from inspector.store.db import Database
-from inspector.store.schema import Agent, Call, Survey
+from inspector.store.schema import Agent, Analysis, Call, Survey
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2024, 5, 6, 2, 0)  # naive UTC: 10:00 in Shanghai
@@ -87,9 +88,9 @@ def test_surveys_match_by_call_id_or_by_caller_and_time(database: Database, anal
         assert stored[rude].day == date(2024, 5, 6)
         call_score = session.get(Call, rude).score
         assert stored[rude].score == call_score
-        rules = dict(satisfaction.parse_pattern(stored[rude].deducted))
+        rules = dict(parse_pattern(stored[rude].deducted))
         assert rules["prohibited"] == "compliance" and "greeting" in rules
-        assert "prohibited" not in dict(satisfaction.parse_pattern(stored[good].deducted))
+        assert "prohibited" not in dict(parse_pattern(stored[good].deducted))
 
         # Importing a call's survey again replaces it (one per call), with its rules.
         again = satisfaction.import_surveys(session, [row(2, call_id=rude, csat=3)], SETTINGS, source="api", now=T0)
@@ -104,6 +105,20 @@ def test_surveys_match_by_call_id_or_by_caller_and_time(database: Database, anal
         assert card.to_dict()["satisfaction"]["csat"] == 4.0
         empty = scorecard(session, "8001", date(2024, 6, 1), date(2024, 6, 30))
         assert empty.satisfaction.responses == 0 and empty.satisfaction.csat is None
+
+
+def test_an_analysis_stored_before_the_pattern_column_is_read_from_its_hits(
+    database: Database, analyzer: Analyzer
+) -> None:
+    call_id = make_call(database, analyzer, RUDE)
+    with database.session() as session:
+        analysis = session.get(Analysis, session.get(Call, call_id).analysis_id)
+        stored = analysis.deducted
+        assert "prohibited:compliance" in stored.split(",")  # written with the analysis
+        analysis.deducted = None  # as a row stored before migration 0013
+    with database.session() as session:
+        satisfaction.import_surveys(session, [row(2, call_id=call_id, csat=1)], SETTINGS, source="csv", now=T0)
+        assert session.get(Survey, call_id).deducted == stored
 
 
 def test_a_rescored_call_keeps_its_survey_in_step(database: Database, analyzer: Analyzer) -> None:

@@ -88,7 +88,8 @@ export async function pageHotIssues(ctx, query) {
 
   setMain(
     h('div', { class: 'page-head' }, h('h1', null, '热点问题'),
-      h('span', { class: ['badge', data.spikes ? 'badge-red' : ''] }, `突增 ${data.spikes} 项`)),
+      h('span', { class: ['badge', data.spikes ? 'badge-red' : ''] }, `突增 ${data.spikes} 项`),
+      h('a', { class: 'btn btn-sm', href: `#/forecast${qs({ project })}` }, '需求预测 →')),
     h('div', { class: 'card' }, form,
       h('div', { class: 'muted small' }, `基线：${data.baseline_from} 至 ${data.baseline_to} 的日均来电；突增 = 按基线泊松分布出现该来电量的概率低于阈值`)),
     h('div', { class: 'card' }, items.length ? heat : h('div', { class: 'empty' }, '该期间没有涉及话题的来电')),

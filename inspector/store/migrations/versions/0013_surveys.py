@@ -1,4 +1,4 @@
-"""satisfaction surveys (满意度) joined to calls, with the pattern of rules that deducted on each surveyed call
+"""satisfaction surveys (满意度) joined to calls; the pattern of rules that deducted on each analysis
 
 Revision ID: 0013
 Revises: 0012
@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Analyses stored from now on carry their deduction pattern; older ones are read from their hits.
+    op.add_column("analyses", sa.Column("deducted", sa.Text(), nullable=True))
     op.create_table(
         "surveys",
         sa.Column(
@@ -41,3 +43,4 @@ def downgrade() -> None:
     op.drop_index("ix_surveys_day_pattern", table_name="surveys")
     op.drop_index("ix_surveys_agent_day", table_name="surveys")
     op.drop_table("surveys")
+    op.drop_column("analyses", "deducted")
