@@ -24,6 +24,7 @@ from api.schemas.cases import (
     CaseStatsList,
     case_out,
     event_out,
+    notice_out,
     stats_out,
 )
 from api.schemas.errors import error_responses
@@ -69,7 +70,9 @@ def _detail(state: AppState, session: DbSession, case: Case, now: datetime) -> C
     name = agent_names(session, [case.agent_id]).get(case.agent_id)
     base = case_out(state, state.settings.cases, case, name, now)
     history = [event_out(state, e) for e in audit.history(session, "case", case.id)]
-    return CaseDetail(**base.model_dump(), call_ids=cases.case_call_ids(session, case.id), history=history)
+    notices = [notice_out(state, n) for n in cases.case_notices(session, case.id)]
+    return CaseDetail(**base.model_dump(), call_ids=cases.case_call_ids(session, case.id), history=history,
+                      notices=notices)  # fmt: skip
 
 
 @router.get("/cases", response_model=CasePage, summary="投诉工单列表（筛选、分页，最新在前）")

@@ -14,7 +14,7 @@ from inspector.people.case_stats import CaseGroup, CaseStats
 from inspector.people.cases import LABELS, NEXT
 from inspector.privacy.masking import mask_text
 from inspector.settings import CaseSettings
-from inspector.store.schema import AuditEntry, Case
+from inspector.store.schema import AuditEntry, Case, CaseNotice
 from inspector.vocab import AlertLevel, CaseSource, CaseStatus, RevisitOutcome
 
 ACTION_LABELS = {
@@ -77,9 +77,21 @@ class CaseEventOut(BaseModel):
     note: str | None
 
 
+class NoticeOut(BaseModel):
+    step: int = Field(description="升级的层级（1 起）")
+    role: str = Field(description="升级到的角色，例如 项目经理")
+    deadline: str = Field(description="respond 首次响应 / close 办结")
+    status: str = Field(description="推送状态：pending 推送中 / delivered 已推送 / failed 推送失败 / none 未推送")
+    attempts: int
+    error: str | None
+    created_at: str | None
+    delivered_at: str | None
+
+
 class CaseDetail(CaseOut):
     call_ids: list[str] = Field(description="工单涉及的全部通话（按时间）")
     history: list[CaseEventOut] = Field(description="处理记录（操作记录中的每一步：谁、何时、说明）")
+    notices: list[NoticeOut] = Field(description="超时升级的推送通知（配置了预警推送地址时）")
 
 
 class CasePage(BaseModel):
@@ -160,6 +172,12 @@ def event_out(state: AppState, entry: AuditEntry) -> CaseEventOut:
         to_status=after.get("status"),
         note=mask_text(entry.reason) if entry.reason else None,
     )
+
+
+def notice_out(state: AppState, notice: CaseNotice) -> NoticeOut:
+    return NoticeOut(step=notice.step, role=notice.role, deadline=notice.deadline, status=notice.status,
+                     attempts=notice.attempts, error=notice.error, created_at=state.local_iso(notice.created_at),
+                     delivered_at=state.local_iso(notice.delivered_at))  # fmt: skip
 
 
 def stats_out(found: CaseStats) -> CaseStatsOut:

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from inspector.settings import CaseSettings
 from inspector.store import audit
-from inspector.store.schema import Case
-from inspector.vocab import AlertLevel, CaseStatus
+from inspector.store.schema import Case, CaseNotice
+from inspector.vocab import AlertLevel, CaseStatus, DeliveryStatus
 
 SLA_ACTOR = "system:sla"
 
@@ -119,10 +119,14 @@ class Escalation:
     step: int  # 1-based
     role: str
     deadline: Deadline
+    notice_id: int | None = None  # its webhook notice (``notify``), to queue once the transaction commits
 
 
-def escalate_overdue(session: Session, settings: CaseSettings, now: datetime) -> list[Escalation]:
-    """Raise every overdue case to the ladder step it has reached by ``now``; one audit entry per new step."""
+def escalate_overdue(
+    session: Session, settings: CaseSettings, now: datetime, *, notify: bool = False
+) -> list[Escalation]:
+    """Raise every overdue case to the ladder step it has reached by ``now``; one audit entry per new step, and
+    with ``notify`` (a webhook is configured) one pending ``case_notices`` row per new step."""
     overdue = select(Case).where(overdue_condition(now))
     done: list[Escalation] = []
     for case in session.scalars(overdue.order_by(Case.id)):
@@ -136,7 +140,13 @@ def escalate_overdue(session: Session, settings: CaseSettings, now: datetime) ->
                          entity_id=case.id, before={"escalation": step - 1},
                          after={"escalation": step, "role": role, "deadline": deadline.value},
                          reason=f"{DEADLINE_LABELS[deadline]}超时，升级至{role}")  # fmt: skip
-            done.append(Escalation(case.id, step, role, deadline))
+            notice = None
+            if notify:
+                notice = CaseNotice(case_id=case.id, step=step, role=role, deadline=deadline.value,
+                                    status=DeliveryStatus.PENDING.value, attempts=0, created_at=now)  # fmt: skip
+                session.add(notice)
+                session.flush()
+            done.append(Escalation(case.id, step, role, deadline, notice.id if notice is not None else None))
         case.escalation = reached
         case.escalated_at = now
     session.flush()

@@ -30,7 +30,7 @@ from inspector.people.alerts import alert_call_ids
 from inspector.people.case_sla import deadlines, overdue_condition
 from inspector.settings import CaseSettings
 from inspector.store import audit
-from inspector.store.schema import AlertCall, AlertEvent, Call, CallTopic, Case, CaseCall
+from inspector.store.schema import AlertCall, AlertEvent, Call, CallTopic, Case, CaseCall, CaseNotice
 from inspector.vocab import AlertKind, AlertLevel, CaseSource, CaseStatus, RevisitOutcome, values
 
 LABELS = {status: vocab.label(status) for status in CaseStatus}  # 受理 … 关闭
@@ -93,6 +93,11 @@ def _title(call: Call, alert: AlertEvent | None, topic: str | None) -> str:
         return f"重复来电：{topic or '未分类'}"
     reasons = [str(r) for r in alert.reasons or []]
     return ("预警：" + "；".join(reasons))[:200] if reasons else f"预警：通话 {call.id}"
+
+
+def case_notices(session: Session, case_id: int) -> list[CaseNotice]:
+    """The escalation notices of a case, oldest first."""
+    return list(session.scalars(select(CaseNotice).where(CaseNotice.case_id == case_id).order_by(CaseNotice.id)))
 
 
 def case_of_alert(session: Session, alert_id: int) -> Case | None:

@@ -83,7 +83,7 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def _retry(settings: AlertSettings) -> Retry | None:
+def retry_policy(settings: AlertSettings) -> Retry | None:
     if settings.retries <= 0:
         return None
     return Retry(max=settings.retries, interval=list(settings.backoff_s) or [0])
@@ -95,13 +95,13 @@ def enqueue_delivery(queue: Queue, settings: AlertSettings, alert_id: int) -> Jo
         deliver_alert,
         alert_id,
         job_timeout=math.ceil(settings.timeout_s) + 30,
-        retry=_retry(settings),
+        retry=retry_policy(settings),
         on_failure=Callback(delivery_failed),
         description=f"alert {alert_id} webhook",
     )
 
 
-def _post(settings: AlertSettings, url: str, body: bytes) -> tuple[int | None, str | None]:
+def post_json(settings: AlertSettings, url: str, body: bytes) -> tuple[int | None, str | None]:
     """(HTTP status, error) of one POST; the error is None on a 2xx answer."""
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "inspector-alerts"}
     if settings.secret:
@@ -136,7 +136,7 @@ def deliver_alert(alert_id: int) -> str:
         ) + 1
 
     started = time.perf_counter()
-    status_code, error = _post(settings, url, body)
+    status_code, error = post_json(settings, url, body)
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
 
     with ctx.db.session() as session:

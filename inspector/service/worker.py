@@ -28,6 +28,7 @@ from rq.scheduler import run as run_scheduler
 
 from inspector.people.case_sla import escalate_overdue
 from inspector.privacy.retention import purge_in_maintenance
+from inspector.service.case_notices import enqueue_case_notice
 from inspector.service.context import WorkerContext, use_context
 from inspector.service.queue import connect_redis, make_queue
 from inspector.service.reconciler import reconcile
@@ -149,9 +150,13 @@ class InspectorWorker(SimpleWorker):
         escalate_lock = f"inspector:cases:{self.reconcile_queue.name}"
         try:  # overdue complaint cases up the escalation ladder: one worker per interval (its own lock)
             if self.connection.set(escalate_lock, self.name, nx=True, ex=ctx.settings.cases.escalate_interval_s):
+                notify = ctx.settings.alerts.webhook_url is not None
                 with ctx.db.session() as session:
-                    for step in escalate_overdue(session, ctx.settings.cases, utcnow()):
-                        log.info("case %s: escalated to %s (%s)", step.case_id, step.role, step.deadline)
+                    steps = escalate_overdue(session, ctx.settings.cases, utcnow(), notify=notify)
+                for step in steps:  # committed: queue the notices (one left pending if Redis fails here)
+                    log.info("case %s: escalated to %s (%s)", step.case_id, step.role, step.deadline)
+                    if step.notice_id is not None:
+                        enqueue_case_notice(self.reconcile_queue, ctx.settings.alerts, step.notice_id)
         except StopRequested:
             raise
         except Exception:

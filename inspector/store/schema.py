@@ -522,6 +522,23 @@ class Survey(Base):
     )
 
 
+class CaseNotice(Base):
+    """The webhook notice of one escalation step of a complaint case (超时升级通知): whom it went up to and
+    whether the receiving system took it (``inspector.service.webhooks.deliver_case_notice``)."""
+
+    __tablename__ = "case_notices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    step: Mapped[int] = mapped_column(Integer)  # 1-based step of cases.ladder
+    role: Mapped[str] = mapped_column(String(32))  # 班组长 / 项目经理 / 区域 ...
+    deadline: Mapped[str] = mapped_column(String(16))  # respond | close
+    status: Mapped[str] = mapped_column(String(16))  # DeliveryStatus: pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class CarryOverLoss(Base):
     """A reviewer's verdict or added finding that could not follow a call to the analysis of a new rule set
     (``inspector.people.carryover``): kept here so it is listed, never dropped silently."""

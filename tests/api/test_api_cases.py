@@ -130,3 +130,23 @@ def test_case_statistics(client: TestClient, headers: dict[str, dict[str, str]],
     assert by_topic["by"] == "topic" and sum(g["cases"] for g in by_topic["groups"]) == 3
     bad = client.get(f"{CASES}/stats", params={"by": "weather"}, headers=headers["admin"])
     assert bad.status_code == 422
+
+
+def test_a_case_shows_its_escalation_notices(
+    client: TestClient, headers: dict[str, dict[str, str]], make_call: Any, database: Any
+) -> None:
+    from datetime import timedelta
+
+    from inspector.people.case_sla import escalate_overdue
+    from inspector.settings import CaseSettings
+    from inspector.store.db import utcnow
+
+    call_id = make_call("case-notice", "8001")
+    opened = client.post(CASES, json={"call_id": call_id, "level": "red"}, headers=headers["reviewer"]).json()
+    with database.session() as session:
+        [step] = escalate_overdue(session, CaseSettings(), utcnow() + timedelta(minutes=16), notify=True)
+    detail = client.get(f"{CASES}/{opened['id']}", headers=headers["team_lead"]).json()
+    assert detail["escalated_to"] == "班组长"
+    assert [(n["step"], n["role"], n["deadline"], n["status"], n["attempts"]) for n in detail["notices"]] == [
+        (1, "班组长", "respond", "pending", 0)]  # fmt: skip
+    assert step.notice_id is not None and detail["notices"][0]["created_at"].endswith("+08:00")
