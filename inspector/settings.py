@@ -200,6 +200,12 @@ class InsightSettings(BaseModel):
     baseline_days: int = Field(28, ge=7)
     spike_p: float = Field(0.01, gt=0, lt=1)
     spike_min_calls: int = Field(3, ge=1)
+    # Emerging phrases (新出现的说法, ``inspector.reports.emerging``): said by at least ``emerging_min_calls``
+    # calls of the window and improbable at the baseline rate (``spike_p``); at most ``emerging_max_calls``
+    # calls are read per period and ``emerging_limit`` phrases listed.
+    emerging_min_calls: int = Field(3, ge=2)
+    emerging_max_calls: int = Field(20000, ge=10)
+    emerging_limit: int = Field(20, ge=1, le=200)
     # Demand forecast (需求预测, ``inspector.reports.forecast``): weekly calls per project and topic. Below
     # ``forecast_min_weeks`` weeks of history it refuses; from ``forecast_seasonal_weeks`` on it models the
     # yearly season; the backtest holds out the last ``forecast_holdout_weeks`` weeks; intervals at ``forecast_level``.

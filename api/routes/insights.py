@@ -1,5 +1,6 @@
 """Hot issues (热点问题): ``GET /insights/hot-issues`` — per project and topic, calls against the project's own
-baseline, with a spike flag. Staff only (agents 403); a team lead counts only its team's calls."""
+baseline, with a spike flag; ``GET /insights/emerging`` — phrases owners newly say (新出现的说法). Staff only
+(agents 403); a team lead counts only its team's calls."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from api.deps import DbSession, Staff, State, agent_filter
 from api.errors import invalid_param
 from api.fields import ProjectQuery
 from api.routes.agents import FromQuery, ToQuery, date_range
-from api.schemas.insights import HotIssueList, hot_issue_list
+from api.schemas.insights import EmergingPhraseList, HotIssueList, emerging_list, hot_issue_list
+from inspector.reports.emerging import emerging_phrases
 from inspector.reports.hot_issues import hot_issues
-from inspector.store.schema import CallTopic
+from inspector.store.schema import Call, CallTopic
 
 router = APIRouter(tags=["洞察"])
 
@@ -33,3 +35,21 @@ def list_hot_issues(
     found = hot_issues(session, state.settings.insights, start, end, project or None,
                        agent_filter(principal, CallTopic.agent_id))  # fmt: skip
     return hot_issue_list(found)
+
+
+@router.get("/insights/emerging", response_model=EmergingPhraseList,
+            summary="新出现的说法：客户话语中相对前几周突然增多或首次出现的词语")  # fmt: skip
+def list_emerging(
+    principal: Staff,
+    state: State,
+    session: DbSession,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
+    project: ProjectQuery = None,
+) -> EmergingPhraseList:
+    start, end = date_range(state, date_from, date_to)
+    if (end - start).days + 1 > MAX_DAYS:
+        raise invalid_param("from", f"统计期间不能超过 {MAX_DAYS} 天")
+    found = emerging_phrases(session, state.settings.insights, start, end, project or None,
+                             agent_filter(principal, Call.agent_id))  # fmt: skip
+    return emerging_list(found)

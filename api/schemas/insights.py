@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from inspector.reports.emerging import EmergingPhrases
 from inspector.reports.hot_issues import HotIssue, HotIssues
 
 
@@ -64,3 +65,35 @@ def hot_issue_list(found: HotIssues) -> HotIssueList:
         spikes=sum(1 for c in found.items if c.spike),
         items=[hot_issue_out(c) for c in found.items],
     )
+
+
+class EmergingPhraseOut(BaseModel):
+    phrase: str = Field(description="客户说法（分词后的词或相邻两词）")
+    calls: int = Field(description="统计期内说到它的通话数")
+    baseline_calls: int = Field(description="基线期内说到它的通话数")
+    expected: float = Field(description="按基线比例，统计期内预期的通话数")
+    p_value: float = Field(description="按基线比例出现这么多通的泊松尾概率")
+    new: bool = Field(description="基线期从未出现")
+    example_call_ids: list[str] = Field(description="示例通话（最新在前）")
+
+
+class EmergingPhraseList(BaseModel):
+    date_from: str
+    date_to: str
+    baseline_from: str
+    baseline_to: str
+    window_calls: int = Field(description="统计期读取的通话数")
+    baseline_calls: int = Field(description="基线期读取的通话数")
+    capped: bool = Field(description="某一期的通话多于读取上限（insights.emerging_max_calls），只读了最新的")
+    items: list[EmergingPhraseOut]
+
+
+def emerging_list(found: EmergingPhrases) -> EmergingPhraseList:
+    return EmergingPhraseList(
+        date_from=found.date_from.isoformat(), date_to=found.date_to.isoformat(),
+        baseline_from=found.baseline_from.isoformat(), baseline_to=found.baseline_to.isoformat(),
+        window_calls=found.window_calls, baseline_calls=found.baseline_calls, capped=found.capped,
+        items=[EmergingPhraseOut(phrase=e.phrase, calls=e.calls, baseline_calls=e.baseline_calls,
+                                 expected=round(e.expected, 2), p_value=e.p_value, new=e.new,
+                                 example_call_ids=e.examples) for e in found.items],
+    )  # fmt: skip

@@ -60,3 +60,15 @@ def test_who_may_ask_and_what_they_count(client, headers) -> None:
                          ("?from=2024-13-01&to=2024-03-11", "from")):  # fmt: skip
         bad = client.get(f"{API_PREFIX}/insights/hot-issues{query}", headers=headers["admin"])
         assert bad.status_code == 422 and CJK.search(bad.text) and field in bad.text, query
+
+
+def test_emerging_phrases_of_the_wave(client, headers) -> None:
+    url = f"{API_PREFIX}/insights/emerging?from=2024-03-11&to=2024-03-17&project=yangguang"
+    body = client.get(url, headers=headers["reviewer"]).json()
+    assert body["window_calls"] == 4 and body["baseline_calls"] == 0 and not body["capped"]
+    assert body["items"] and all(e["calls"] == 4 and e["new"] for e in body["items"])  # the same owner's words, new
+    wave = {"h0", "h1", "h2", "h3"}
+    assert all(CJK.search(e["phrase"]) and set(e["example_call_ids"]) <= wave for e in body["items"])
+    lead = client.get(url, headers=headers["team_lead"]).json()  # A组: three of the four calls
+    assert lead["window_calls"] == 3 and all(e["calls"] == 3 for e in lead["items"])
+    assert client.get(url, headers=headers["agent"]).status_code == 403

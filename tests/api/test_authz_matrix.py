@@ -139,6 +139,7 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", f"{V1}/cases/{{case_id}}"): Expect(STAFF, foreign=404),
     ("POST", f"{V1}/cases"): Expect(ALERT_HANDLERS, foreign=404, body={"call_id": "{call_id}", "note": "人工立案"}),
     ("POST", f"{V1}/cases/{{case_id}}/advance"): Expect(ALERT_HANDLERS, foreign=404, body={"note": "已核实"}),
+    ("GET", f"{V1}/insights/emerging"): Expect(STAFF),
     # demand forecast (需求预测): staff only (a team lead counts its team's calls)
     ("GET", f"{V1}/insights/forecast"): Expect(STAFF),
     ("GET", f"{V1}/insights/forecast.csv"): Expect(STAFF),

@@ -38,6 +38,9 @@ def test_the_heat_table_marks_a_wave_of_calls_as_a_spike(site: Any, ui: Any, mak
         expect(spike).to_contain_text("突增")
         chart = page.locator(".hot-project[data-project='yangguang']")
         expect(chart.locator("svg rect")).to_have_count(30)  # one bar per day of the default 30 days
+        emerging = page.locator("#emerging")
+        expect(emerging).to_contain_text("新出现的说法")
+        expect(emerging).to_contain_text("基线期")
         ui.shot("hot-issues")
         chart.locator("a").first.click()
         expect(page).to_have_url(re.compile(r"#/calls/"))

@@ -1,6 +1,6 @@
 /* 热点问题: calls per project × topic against each project's own baseline, spikes (突增) marked, and per
  * project a chart of daily calls. Data: GET /insights/hot-issues. */
-import { api } from '../core/api.js';
+import { api, soft } from '../core/api.js';
 import { setMain } from '../core/chrome.js';
 import { h, s } from '../core/dom.js';
 import { fmtNum, fmtPct } from '../core/format.js';
@@ -40,7 +40,10 @@ export async function pageHotIssues(ctx, query) {
   // Without dates the API answers the 30 days ending today (the call centre's today, not the browser's).
   const range = { from: query.get('from') || '', to: query.get('to') || '' };
   const project = query.get('project') || '';
-  const data = await api('/insights/hot-issues', { query: { ...range, project } });
+  const [data, emerging] = await Promise.all([
+    api('/insights/hot-issues', { query: { ...range, project } }),
+    soft(api('/insights/emerging', { query: { ...range, project } })),
+  ]);
   if (!ctx.alive()) return;
   const items = data.items || [];
   const form = h('form', { class: 'filters' },
@@ -93,5 +96,27 @@ export async function pageHotIssues(ctx, query) {
     h('div', { class: 'card' }, form,
       h('div', { class: 'muted small' }, `基线：${data.baseline_from} 至 ${data.baseline_to} 的日均来电；突增 = 按基线泊松分布出现该来电量的概率低于阈值`)),
     h('div', { class: 'card' }, items.length ? heat : h('div', { class: 'empty' }, '该期间没有涉及话题的来电')),
-    h('div', { class: 'hot-grid' }, charts));
+    h('div', { class: 'hot-grid' }, charts),
+    emergingCard(emerging));
+}
+
+// 新出现的说法: phrases owners say far more than in the baseline weeks (or never did before).
+function emergingCard(found) {
+  const card = h('div', { class: 'card', id: 'emerging' }, h('h2', null, '新出现的说法'));
+  if (found instanceof Error) {
+    card.append(h('div', { class: 'muted' }, `加载失败：${found.message}`));
+    return card;
+  }
+  card.append(h('div', { class: 'muted small' },
+    `客户话语中的词语，与基线期（${found.baseline_from} 至 ${found.baseline_to}）相比突然增多或首次出现；`
+    + `统计期读取 ${found.window_calls} 通，基线期 ${found.baseline_calls} 通${found.capped ? '（已达读取上限，只读最新的通话）' : ''}。`));
+  const items = found.items || [];
+  card.append(items.length ? h('table', { class: 'table' },
+    h('thead', null, h('tr', null, ['说法', '通话数', '基线期', '预期', '', '示例通话'].map((t) => h('th', null, t)))),
+    h('tbody', null, items.map((e) => h('tr', { dataset: { phrase: e.phrase } },
+      h('td', null, e.phrase), h('td', null, e.calls), h('td', null, e.baseline_calls), h('td', null, fmtNum(e.expected)),
+      h('td', null, h('span', { class: ['badge', e.new ? 'badge-red' : 'badge-yellow'] }, e.new ? '首次出现' : '突增')),
+      h('td', null, e.example_call_ids.map((id) => h('a', { href: `#/calls/${enc(id)}`, class: 'mono', style: { marginRight: '6px' } }, id)))))))
+    : h('div', { class: 'empty' }, '没有新出现的说法'));
+  return card;
 }
