@@ -27,7 +27,10 @@ def test_scorecard_shape(client, headers, done_calls) -> None:
     card = client.get(url, headers=headers["trainer"]).json()
     assert set(card) == {"agent_id", "agent_name", "team_id", "from", "to", "calls", "average_score", "dimensions",
                          "checks", "alerts", "fatal", "trend", "most_missed", "team_percentile",
-                         "uncertain_calls", "uncertain_share", "repeated_calls", "repeat_rate"}  # fmt: skip
+                         "uncertain_calls", "uncertain_share", "repeated_calls", "repeat_rate",
+                         "satisfaction"}  # fmt: skip
+    assert card["satisfaction"] == {"responses": 0, "csat": None, "csat_responses": 0, "nps": None,
+                                    "nps_responses": 0}  # no surveys imported  # fmt: skip
     assert card["agent_id"] == "8001" and card["agent_name"] == "坐席8001" and card["team_id"] == "A组"
     assert card["from"] == "2024-03-01" and card["to"] == "2024-03-31" and card["calls"] == 2
     assert 0.0 <= card["checks"]["empathy"] <= 1.0 and card["checks"]["greeting"] == 1.0

@@ -155,7 +155,9 @@ def test_scorecard_every_field(stored) -> None:
     data = card.to_dict()
     assert list(data) == ["agent_id", "agent_name", "team_id", "from", "to", "calls", "average_score", "dimensions",
                           "checks", "alerts", "fatal", "trend", "most_missed", "team_percentile",
-                          "uncertain_calls", "uncertain_share", "repeated_calls", "repeat_rate"]  # fmt: skip
+                          "uncertain_calls", "uncertain_share", "repeated_calls", "repeat_rate",
+                          "satisfaction"]  # fmt: skip
+    assert data["satisfaction"]["responses"] == 0 and data["satisfaction"]["csat"] is None
     assert data["from"] == "2024-03-10" and data["to"] == "2024-03-18"
     assert data["trend"][0] == {"period": "2024-03-04", "calls": 1, "average_score": 80.0}
     assert data["most_missed"][0] == {"rule_id": "closing", "name": "规范结束语", "calls": 3, "rate": 0.6}
