@@ -22,12 +22,17 @@ router = APIRouter(tags=["坐席"])
 DEFAULT_DAYS = 30
 
 
-def date_range(state: AppState, date_from: str | None, date_to: str | None) -> tuple[date, date]:
-    """Inclusive local dates; ``to`` defaults to today, ``from`` to the 30 days ending at ``to``."""
+def date_range(
+    state: AppState, date_from: str | None, date_to: str | None, max_days: int | None = None
+) -> tuple[date, date]:
+    """Inclusive local dates; ``to`` defaults to today, ``from`` to the 30 days ending at ``to``; a range longer
+    than ``max_days`` is refused (422 on ``from``)."""
     end = parse_date("to", date_to) or state.today()
     start = parse_date("from", date_from) or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise invalid_param("from", "起始日期不能晚于结束日期")
+    if max_days is not None and (end - start).days + 1 > max_days:
+        raise invalid_param("from", f"统计期间不能超过 {max_days} 天")
     return start, end
 
 

@@ -107,9 +107,7 @@ def get_case_stats(
     date_to: ToQuery = None,
     project: ProjectQuery = None,
 ) -> CaseStatsList:
-    first, last = date_range(state, date_from, date_to)
-    if (last - first).days + 1 > MAX_DAYS:
-        raise invalid_param("from", f"统计期间不能超过 {MAX_DAYS} 天")
+    first, last = date_range(state, date_from, date_to, MAX_DAYS)
 
     def utc(day: date) -> datetime:  # a local day's first instant, naive UTC
         return datetime.combine(day, time(0), state.tz).astimezone(UTC).replace(tzinfo=None)

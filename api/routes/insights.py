@@ -7,7 +7,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import DbSession, Staff, State, agent_filter
-from api.errors import invalid_param
 from api.fields import ProjectQuery
 from api.routes.agents import FromQuery, ToQuery, date_range
 from api.schemas.insights import EmergingPhraseList, HotIssueList, emerging_list, hot_issue_list
@@ -29,9 +28,7 @@ def list_hot_issues(
     date_to: ToQuery = None,
     project: ProjectQuery = None,
 ) -> HotIssueList:
-    start, end = date_range(state, date_from, date_to)
-    if (end - start).days + 1 > MAX_DAYS:
-        raise invalid_param("from", f"统计期间不能超过 {MAX_DAYS} 天")
+    start, end = date_range(state, date_from, date_to, MAX_DAYS)
     found = hot_issues(session, state.settings.insights, start, end, project or None,
                        agent_filter(principal, CallTopic.agent_id))  # fmt: skip
     return hot_issue_list(found)
@@ -47,9 +44,7 @@ def list_emerging(
     date_to: ToQuery = None,
     project: ProjectQuery = None,
 ) -> EmergingPhraseList:
-    start, end = date_range(state, date_from, date_to)
-    if (end - start).days + 1 > MAX_DAYS:
-        raise invalid_param("from", f"统计期间不能超过 {MAX_DAYS} 天")
+    start, end = date_range(state, date_from, date_to, MAX_DAYS)
     found = emerging_phrases(session, state.settings.insights, start, end, project or None,
                              agent_filter(principal, Call.agent_id))  # fmt: skip
     return emerging_list(found)

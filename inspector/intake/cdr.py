@@ -13,7 +13,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -57,25 +57,29 @@ class CdrMapping:
     @classmethod
     def parse(cls, spec: str) -> CdrMapping:
         """``"agent_id=工号,caller=客户号码"`` (``field=column``; an empty column turns the field off)."""
-        values: dict[str, str | None] = {}
-        fields = (*_COLUMN_FIELDS, "datetime_format")
-        for item in spec.split(","):
-            if not item.strip():
-                continue
-            key, sep, value = item.partition("=")
-            key, value = key.strip(), value.strip()
-            if not sep or key not in fields:
-                hint = f"（写反了？应为 {value}={key}）" if value in fields else ""
-                raise ImportInputError(
-                    f"--cdr-columns: 未知字段 {key!r}{hint}，格式为 字段=列名，字段可为 {'、'.join(fields)}"
-                )
-            if key in values:
-                raise ImportInputError(f"--cdr-columns: 字段 {key} 指定了多次")
-            values[key] = value or None
+        values = parse_column_spec(spec, (*_COLUMN_FIELDS, "datetime_format"), "--cdr-columns")
         mapping = cls(**values)
         if mapping.recording is None and mapping.call_id is None:
             raise ImportInputError("--cdr-columns: recording 和 call_id 至少要指定一个，否则无法对应录音")
         return mapping
+
+
+def parse_column_spec(spec: str, fields: Sequence[str], option: str) -> dict[str, str | None]:
+    """``"field=column,..."`` of a column-mapping option (``option`` names it in errors): field → column, None
+    for an empty column (the field turned off). An unknown or repeated field is refused."""
+    values: dict[str, str | None] = {}
+    for item in spec.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or key not in fields:
+            hint = f"（写反了？应为 {value}={key}）" if value in fields else ""
+            raise ImportInputError(f"{option}: 未知字段 {key!r}{hint}，格式为 字段=列名，字段可为 {'、'.join(fields)}")
+        if key in values:
+            raise ImportInputError(f"{option}: 字段 {key} 指定了多次")
+        values[key] = value or None
+    return values
 
 
 @dataclass(frozen=True)

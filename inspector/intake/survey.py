@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from inspector.intake.cdr import cell_text, csv_rows, parse_local_datetime, read_text
+from inspector.intake.cdr import cell_text, csv_rows, parse_column_spec, parse_local_datetime, read_text
 from inspector.intake.metadata import ImportInputError
 
 CSAT_RANGE = (1, 5)
@@ -36,18 +36,7 @@ class SurveyColumns:
     @classmethod
     def parse(cls, spec: str) -> tuple[SurveyColumns, frozenset[str]]:
         """``"csat=满意度,nps=推荐值"`` → the columns and the fields named explicitly (those must exist)."""
-        names = [f.name for f in fields(cls)]
-        values: dict[str, str | None] = {}
-        for item in spec.split(","):
-            if not item.strip():
-                continue
-            key, sep, value = item.partition("=")
-            key, value = key.strip(), value.strip()
-            if not sep or key not in names:
-                raise ImportInputError(f"--columns: 未知字段 {key!r}，格式为 字段=列名，字段可为 {'、'.join(names)}")
-            if key in values:
-                raise ImportInputError(f"--columns: 字段 {key} 指定了多次")
-            values[key] = value or None
+        values = parse_column_spec(spec, [f.name for f in fields(cls)], "--columns")
         return cls(**values), frozenset(k for k, v in values.items() if v)
 
 

@@ -30,7 +30,7 @@ from inspector.people.cases import LABELS, case_call_ids
 from inspector.privacy.masking import mask_text
 from inspector.qa.scoring import ALERT_NAMES_ZH
 from inspector.service.context import current_context
-from inspector.service.webhooks import DeliveryFailed, post_json, retry_policy
+from inspector.service.webhooks import DeliveryFailed, iso_utc, post_json, retry_policy
 from inspector.settings import AlertSettings
 from inspector.store.db import utcnow
 from inspector.store.schema import Case, CaseNotice
@@ -40,10 +40,6 @@ log = logging.getLogger(__name__)
 
 EVENT = "case.escalated"
 CASE_LINK = "/api/v1/cases/{case_id}"
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() + "Z" if value is not None else None
 
 
 def notice_payload(case: Case, notice: CaseNotice, call_ids: list[str]) -> dict[str, Any]:
@@ -61,7 +57,7 @@ def notice_payload(case: Case, notice: CaseNotice, call_ids: list[str]) -> dict[
         "role": notice.role,
         "deadline": deadline.value,
         "deadline_name": DEADLINE_LABELS[deadline],
-        "due": _iso(case.respond_due if deadline == Deadline.RESPOND else case.close_due),
+        "due": iso_utc(case.respond_due if deadline == Deadline.RESPOND else case.close_due),
         "project": case.project,
         "topic": case.topic,
         "agent_id": case.agent_id,

@@ -54,7 +54,8 @@ class DeliveryFailed(Exception):
     """One delivery attempt failed (raised so that RQ retries the job)."""
 
 
-def _iso(value: Any) -> str | None:
+def iso_utc(value: Any) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with ``Z``."""
     return value.isoformat() + "Z" if value is not None else None
 
 
@@ -72,8 +73,8 @@ def payload(alert: AlertEvent, call: Call | None, call_ids: list[str] | None = N
         "topic": alert.topic,
         "agent_id": alert.agent_id,
         "score": call.score if call is not None else None,
-        "started_at": _iso(call.started_at) if call is not None else None,
-        "created_at": _iso(alert.created_at),
+        "started_at": iso_utc(call.started_at) if call is not None else None,
+        "created_at": iso_utc(alert.created_at),
         "link": CALL_LINK.format(call_id=alert.call_id),
     }
 
