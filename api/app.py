@@ -30,6 +30,7 @@ from api.routes import (
     forecast,
     health,
     insights,
+    org,
     owners,
     repeat_contacts,
     reviews,
@@ -100,7 +101,8 @@ def create_app(
 
     protected = APIRouter(dependencies=[Depends(current_principal)], responses=error_responses(*PROTECTED_ERRORS))
     for module in (calls, agents, teams, rulesets, exports, health, auth, coaching, assessments, alerts, reviews,
-                   appeals, calibration, insights, forecast, owners, repeat_contacts, cases, satisfaction):  # fmt: skip
+                   appeals, calibration, insights, forecast, owners, repeat_contacts, cases, satisfaction,
+                   org):  # fmt: skip
         protected.include_router(module.router)
     app.include_router(protected, prefix=API_PREFIX)
     app.include_router(health.public, prefix=API_PREFIX, responses=error_responses(*COMMON_ERRORS))

@@ -22,8 +22,12 @@ What they may see:
 - A role not allowed on a route is 403.
 - ``agent``: its own agent id only. Other agents' calls do not exist for it (404, so call ids cannot be
   probed), their figures are forbidden (403), lists are narrowed to it.
-- ``team_lead``: the agents of its team only (an agent's team is ``agents.team_id`` now). Other teams'
-  calls are 404, their agents' figures and other teams' leaderboards 403, lists narrowed to the team.
+- ``team_lead``: the agents of the teams in its scope only. The scope is an org node (``users.scope``:
+  a project for a 项目经理, a region for a 区域经理; ``inspector.people.org``) and covers every team under it;
+  without one, the user's team (``users.team_id``). An agent belongs to the team it is in now
+  (``agents.team_id``): moving an agent moves who may see its records, while its figures before the move
+  stay with the old team (rollup rows carry the team of their day). Other teams' calls are 404, their
+  agents' figures and other teams' leaderboards 403, lists narrowed to the scope.
 - Everyone else sees every agent.
 - Personal data (the caller's number, phone and ID numbers, bank cards, plates and addresses said on the call)
   is masked for everyone by default. ``admin`` and users granted ``pii`` may ask for it unmasked
@@ -49,6 +53,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from api.errors import ApiError
 from api.state import AppState
 from inspector.store.db import utcnow
+from inspector.store.org import OrgTree, load_tree
 from inspector.store.schema import Agent, ApiToken, Call, User
 from inspector.store.tokens import USER_ROLES, verify_token
 from inspector.store.users import session_user
@@ -90,8 +95,10 @@ class Principal:
     name: str
     user_id: int | None = None
     username: str | None = None
-    team_id: str | None = None  # team_lead: the team this principal leads
-    team_agents: frozenset[str] = field(default_factory=frozenset)  # team_lead: its team's agent ids
+    team_id: str | None = None  # team_lead: the user's team (its scope when no org node is set)
+    scope: str | None = None  # team_lead: the org node it manages (a team, project, region or the group)
+    scope_teams: frozenset[str] | None = None  # team_lead: the teams under its scope; None: not limited
+    team_agents: frozenset[str] = field(default_factory=frozenset)  # team_lead: the agents of those teams
     csrf_token: str | None = None  # cookie sessions: what X-CSRF-Token must be
     pii: bool = False  # granted the permission to reveal personal data (admins have it by role)
 
@@ -132,15 +139,25 @@ def csrf_matches(request: Request, expected: str) -> bool:
     return hmac.compare_digest(request.headers.get(CSRF_HEADER, "").encode(), expected.encode())
 
 
-def _team_agents(session: Session, team_id: str | None) -> frozenset[str]:
-    if not team_id:
+def _team_agents(session: Session, teams: frozenset[str] | None) -> frozenset[str]:
+    if not teams:
         return frozenset()
-    return frozenset(session.scalars(select(Agent.id).where(Agent.team_id == team_id)))
+    return frozenset(session.scalars(select(Agent.id).where(Agent.team_id.in_(sorted(teams)))))
+
+
+def _scope_teams(session: Session, scope: str | None) -> frozenset[str]:
+    """The teams under an org node (just that team when the node is a team outside the tree)."""
+    if not scope:
+        return frozenset()
+    return load_tree(session).teams_under(scope)
 
 
 def user_principal(session: Session, user: User, token: ApiToken | None = None, csrf: str | None = None) -> Principal:
     """The principal of a user (logged in, or through one of the user's tokens)."""
-    team_id = user.team_id if user.role == "team_lead" else None
+    lead = user.role == "team_lead"
+    team_id = user.team_id if lead else None
+    scope = (user.scope or team_id) if lead else None
+    teams = _scope_teams(session, scope) if lead else None
     return Principal(
         token_id=None if token is None else token.id,
         role=user.role,
@@ -149,7 +166,9 @@ def user_principal(session: Session, user: User, token: ApiToken | None = None, 
         user_id=user.id,
         username=user.username,
         team_id=team_id,
-        team_agents=_team_agents(session, team_id),
+        scope=scope,
+        scope_teams=teams,
+        team_agents=_team_agents(session, teams),
         csrf_token=csrf,
         pii=bool(user.pii),
     )
@@ -230,10 +249,10 @@ def agent_scope(principal: Principal) -> str | None:
     return None
 
 
-def team_scope(principal: Principal) -> str | None:
-    """The only team this principal may see (team_lead), or None when it is not limited to one team."""
+def team_scope(principal: Principal) -> frozenset[str] | None:
+    """The only teams this principal may see (team_lead: those under its scope), or None when not limited."""
     if principal.role == "team_lead":
-        return principal.team_id or ""  # a team lead without a team sees nothing
+        return principal.scope_teams or frozenset()  # a team lead without a scope sees nothing
     return None
 
 
@@ -250,7 +269,7 @@ def agent_filter(principal: Principal, agent_column: InstrumentedAttribute[str])
     if principal.role == "agent":
         return agent_column == (principal.agent_id or "")
     if principal.role == "team_lead":
-        return agent_column.in_(select(Agent.id).where(Agent.team_id == (principal.team_id or "")))
+        return agent_column.in_(select(Agent.id).where(Agent.team_id.in_(sorted(principal.scope_teams or ()))))
     return true()
 
 
@@ -276,8 +295,20 @@ def check_team(principal: Principal, team_id: str) -> None:
     if principal.role == "agent":
         raise ApiError(403, "forbidden", "坐席无权查看班组数据", team=team_id)
     scope = team_scope(principal)
-    if scope is not None and (not scope or team_id != scope):
-        raise ApiError(403, "forbidden", "班组长只能查看本班组的数据", team=team_id)
+    if scope is not None and team_id not in scope:
+        raise ApiError(403, "forbidden", "班组长只能查看管辖范围内班组的数据", team=team_id)
+
+
+def check_node(principal: Principal, tree: OrgTree, node_id: str) -> None:
+    """403 unless the principal may see this org node's figures: every team under it is in its scope."""
+    if principal.role == "agent":
+        raise ApiError(403, "forbidden", "坐席无权查看组织架构的数据", node=node_id)
+    scope = team_scope(principal)
+    if scope is None:
+        return
+    inside = principal.scope is not None and any(n.id == principal.scope for n in tree.path(node_id))
+    if not inside and not (node_id in scope and node_id not in tree.nodes):
+        raise ApiError(403, "forbidden", "只能查看管辖范围内的组织架构数据", node=node_id)
 
 
 # --- personal data (inspector.privacy) ------------------------------------------------------------

@@ -79,7 +79,7 @@ class CallFilter:
     status: str | None = None
     project: str | None = None
     visible_agent: str | None = None  # set from the principal (deps.agent_scope), never from the query
-    visible_team: str | None = None  # set from the principal (deps.team_scope), never from the query
+    visible_teams: frozenset[str] | None = None  # set from the principal (deps.team_scope), never from the query
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,10 @@ class CallFilterParams:
     status: StatusName | None
     project: str | None = None
 
-    def to_filter(self, tz: tzinfo, visible_agent: str | None, visible_team: str | None = None) -> CallFilter:
-        """``visible_agent`` / ``visible_team``: ``deps.agent_scope`` / ``deps.team_scope`` of the principal."""
+    def to_filter(
+        self, tz: tzinfo, visible_agent: str | None, visible_teams: frozenset[str] | None = None
+    ) -> CallFilter:
+        """``visible_agent`` / ``visible_teams``: ``deps.agent_scope`` / ``deps.team_scope`` of the principal."""
         if self.min_score is not None and self.max_score is not None and self.min_score > self.max_score:
             raise invalid_param("min_score", "不能大于 max_score")
         return CallFilter(
@@ -111,7 +113,7 @@ class CallFilterParams:
             status=self.status,
             project=self.project or None,
             visible_agent=visible_agent,
-            visible_team=visible_team,
+            visible_teams=visible_teams,
         )
 
 
@@ -143,8 +145,8 @@ def _date_condition(query: Select[Any], bound: date | datetime, lower: bool) -> 
 def _filtered(query: Select[Any], f: CallFilter) -> Select[Any]:
     if f.visible_agent is not None:
         query = query.where(Call.agent_id == f.visible_agent)
-    if f.visible_team is not None:
-        query = query.where(Agent.team_id == f.visible_team)
+    if f.visible_teams is not None:
+        query = query.where(Agent.team_id.in_(sorted(f.visible_teams)))
     if f.agent_id is not None:
         query = query.where(Call.agent_id == f.agent_id)
     if f.team is not None:
@@ -180,7 +182,7 @@ def count_calls(session: Session, f: CallFilter, at_most: int | None = None) -> 
     entries on every request, a bounded one reads at most ``at_most + 1``."""
     bounded = at_most is not None
     query = select(Call.id if bounded else func.count()).select_from(Call)
-    if f.team is not None or f.visible_team is not None:
+    if f.team is not None or f.visible_teams is not None:
         # Joined only to filter by team: every call has its agent (foreign key), so the join drops no row,
         # and counting calls alone reads one small index instead of probing agents a million times.
         query = query.join(Agent, Agent.id == Call.agent_id)

@@ -17,8 +17,10 @@ exactly the same rows. Without ``--reuse`` the database starts empty (a SQLite f
 PostgreSQL tables are truncated); with it, a populated database is used as it is.
 
 Then it times ``inspector.reports.scorecards.scorecard`` for random agents and ``leaderboard`` for random teams
-over random 30-day, 90-day and whole-period ranges (each query in its own session, as an API request),
-and prints p50 / p95 / max in milliseconds, plus a few ``agents_summary`` exports of every agent.
+over random 30-day, 90-day and whole-period ranges (each query in its own session, as an API request), then the
+org-node scorecards (``inspector.reports.org_scorecard``) of the group, a region and a project of an org tree
+built over the teams, and prints p50 / p95 / max in milliseconds, plus a few ``agents_summary`` exports of every
+agent.
 ``--explain`` prints the query plans of one scorecard and one leaderboard. Not a test: run it on an
 otherwise idle machine.
 """
@@ -42,6 +44,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
+from inspector.people.org import apply_org, parse_org
 from inspector.qa.deductions import pattern_of
 from inspector.qa.rules.engine import CHECK_CATEGORIES, CompiledRuleSet, Finding, checks, compile_ruleset
 from inspector.qa.rules.loader import load_ruleset
@@ -49,11 +52,13 @@ from inspector.qa.scoring import score_call
 from inspector.qa.scoring import to_dict as score_to_dict
 from inspector.reports.agent_summary import agents_summary
 from inspector.reports.leaderboards import leaderboard
+from inspector.reports.org_scorecard import node_scorecard
 from inspector.reports.scorecards import scorecard
 from inspector.settings import Settings
 from inspector.store import calls as store
 from inspector.store import rulesets
 from inspector.store.db import Database, utcnow
+from inspector.store.org import load_tree
 from inspector.store.schema import Agent, AgentDay, Analysis, Call, Team
 
 DEFAULT_DB = "sqlite:////tmp/inspector-bench/scorecard.db"
@@ -466,6 +471,7 @@ def bench(db: Database, queries: int, rng: random.Random) -> list[Timed]:
                 if i >= 5:
                     timed.ms.append(elapsed)
             results.append(timed)
+    results.extend(bench_org(db, teams, spans, queries, rng, first, last))
     export = Timed("agents_summary, all", [])  # the CSV/XLSX export of every agent over the whole period
     for _ in range(max(3, queries // 40)):
         t = time.perf_counter()
@@ -473,6 +479,44 @@ def bench(db: Database, queries: int, rng: random.Random) -> list[Timed]:
             agents_summary(s, first, last)
         export.ms.append((time.perf_counter() - t) * 1000)
     results.append(export)
+    return results
+
+
+def bench_org(
+    db: Database,
+    teams: list[str],
+    spans: list[tuple[str, int | None]],
+    queries: int,
+    rng: random.Random,
+    first: date,
+    last: date,
+) -> list[Timed]:
+    """Node scorecards (``inspector.reports.org_scorecard``) of an org tree over the generated teams: two teams a
+    project, five projects a region, one group; the group (every team), a random region and a random project."""
+    projects = [teams[i:i + 2] for i in range(0, len(teams), 2)]
+    regions = [projects[i:i + 5] for i in range(0, len(projects), 5)]
+    spec = {"id": "group", "name": "集团", "regions": [
+        {"id": f"R{r + 1}", "projects": [{"id": f"P{r + 1}-{p + 1}", "teams": list(ts)} for p, ts in enumerate(ps)]}
+        for r, ps in enumerate(regions)]}  # fmt: skip
+    with db.session() as s:
+        apply_org(s, parse_org(spec))
+    region_ids = [f"R{r + 1}" for r in range(len(regions))]
+    project_ids = [f"P{r + 1}-{p + 1}" for r, ps in enumerate(regions) for p in range(len(ps))]
+    results: list[Timed] = []
+    for level, pick in (("group", lambda: "group"), ("region", lambda: rng.choice(region_ids)),
+                        ("project", lambda: rng.choice(project_ids))):  # fmt: skip
+        for label, span in spans:
+            timed = Timed(f"org {level} {label}", [])
+            for i in range(queries + 5):
+                date_from, date_to = _ranges(rng, first, last, span)
+                t = time.perf_counter()
+                with db.sessions() as s:
+                    card = node_scorecard(s, load_tree(s), pick(), date_from, date_to)
+                    assert card is not None and card.node.calls > 0
+                elapsed = (time.perf_counter() - t) * 1000
+                if i >= 5:
+                    timed.ms.append(elapsed)
+            results.append(timed)
     return results
 
 

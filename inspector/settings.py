@@ -224,10 +224,14 @@ class InsightSettings(BaseModel):
 
 
 class EscalationStep(BaseModel):
-    """One rung of the overdue ladder: who is told once a case is ``after_min`` minutes past a deadline."""
+    """One rung of the overdue ladder: who is told once a case is ``after_min`` minutes past a deadline.
+
+    ``level``: the org level whose managers the step names in its notice (the team's 班组长, the project's
+    项目经理, the region's manager: team-lead users scoped to that node, ``inspector.people.managers``)."""
 
     role: str = Field(min_length=1, max_length=32)
     after_min: float = Field(ge=0)
+    level: Literal["group", "region", "project", "team"] | None = None  # an ``inspector.vocab.OrgLevel``
 
 
 class SatisfactionSettings(BaseModel):
@@ -255,9 +259,9 @@ class CaseSettings(BaseModel):
     close_other_h: float = Field(72.0, gt=0)
     # Overdue escalation, from the first deadline missed; steps in order of after_min.
     ladder: list[EscalationStep] = [
-        EscalationStep(role="班组长", after_min=0),
-        EscalationStep(role="项目经理", after_min=60),
-        EscalationStep(role="区域", after_min=240),
+        EscalationStep(role="班组长", after_min=0, level="team"),
+        EscalationStep(role="项目经理", after_min=60, level="project"),
+        EscalationStep(role="区域", after_min=240, level="region"),
     ]
     # How often a worker looks for overdue cases (one worker at a time, by a Redis lock).
     escalate_interval_s: int = Field(60, ge=1)

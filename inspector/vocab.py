@@ -20,6 +20,15 @@ class UserRole(enum.StrEnum):
     AGENT = "agent"
 
 
+class OrgLevel(enum.StrEnum):
+    """The levels of the organization hierarchy (组织架构), top to bottom (``inspector.people.org``)."""
+
+    GROUP = "group"  # 集团
+    REGION = "region"  # 区域
+    PROJECT = "project"  # 项目
+    TEAM = "team"  # 班组
+
+
 class SpeakerRole(enum.StrEnum):
     AGENT = "agent"
     CUSTOMER = "customer"
@@ -212,6 +221,7 @@ LABELS: dict[type[enum.StrEnum], dict[str, str]] = {
     CaseSource: {"alert": "红色预警自动立案", "person": "人工立案"},
     RevisitOutcome: {"satisfied": "满意", "unsatisfied": "不满意"},
     CourseTier: {"basic": "基础层", "advanced": "进阶层", "leadership": "提升层"},
+    OrgLevel: {"group": "集团", "region": "区域", "project": "项目", "team": "班组"},
     CheckCategory: {
         "greeting": "开场问候", "self_id": "自报工号", "empathy": "共情话术", "apology": "致歉", "closing": "结束语",
         "prohibited": "服务禁语", "customer_emotion": "客户负面情绪", "escalation": "投诉升级", "silence": "长时间静音",
@@ -242,6 +252,7 @@ API_NAMES: dict[type[enum.StrEnum], str] = {
     CaseSource: "case_source",
     RevisitOutcome: "revisit_outcome",
     CourseTier: "course_tier",
+    OrgLevel: "org_level",
     CheckCategory: "check_category",
 }
 

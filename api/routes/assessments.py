@@ -30,15 +30,15 @@ MonthQuery = Annotated[
 def _assessment(
     principal: Principal, state: AppState, session: Session, month: str | None, team: str | None
 ) -> tuple[str, str | None, list[assessment.AssessmentRow]]:
-    team = team or None
-    if team is not None:
+    teams: str | frozenset[str] | None = team or None
+    if team:
         check_team(principal, team)
     else:
-        team = team_scope(principal)
+        teams = team_scope(principal)  # a team lead: the teams of its scope
     today: date = state.today()
     month = month or f"{today.year:04d}-{today.month:02d}"
-    rows = assessment.monthly_assessment(session, catalog(state), month, team, tz=state.tz)
-    return month, team, rows
+    rows = assessment.monthly_assessment(session, catalog(state), month, teams, tz=state.tz)
+    return month, team or (principal.scope if teams is not None else None), rows
 
 
 @router.get(

@@ -133,11 +133,11 @@ def _scorecards_export(
     fmt: Format, principal: Principal, state: State, session: DbSession, date_from: str | None, date_to: str | None,
     team: str | None,
 ) -> Response:  # fmt: skip
-    team = team or team_scope(principal)  # a team lead: its own team (naming another one is 403)
-    if team is not None:
-        check_team(principal, team)
+    teams: str | frozenset[str] | None = team or team_scope(principal)  # a team lead: its scope's teams
+    if team:
+        check_team(principal, team)  # naming a team outside the scope is 403
     start, end = date_range(state, date_from, date_to)
-    frame = agent_summary.agents_summary(session, start, end, team_id=team or None)
+    frame = agent_summary.agents_summary(session, start, end, team_id=teams)
     return table_response(frame, fmt, "scorecards", "坐席汇总")
 
 

@@ -28,7 +28,7 @@ def list_teams(principal: Staff, session: DbSession) -> TeamList:
     )
     scope = team_scope(principal)
     if scope is not None:
-        query = query.where(Team.id == scope)
+        query = query.where(Team.id.in_(sorted(scope)))
     rows = session.execute(query)
     return TeamList(items=[TeamOut(team_id=team_id, name=name, agents=int(n)) for team_id, name, n in rows])
 

@@ -22,6 +22,7 @@ import { pageCoaching } from './pages/coaching.js';
 import { pageForecast } from './pages/forecast.js';
 import { pageHotIssues } from './pages/hot_issues.js';
 import { pageLogin } from './pages/login.js';
+import { pageOrg } from './pages/org.js';
 import { pagePlayground } from './pages/playground.js';
 import { pagePrecision } from './pages/precision.js';
 import { pageReviews } from './pages/reviews.js';
@@ -61,6 +62,7 @@ async function showPage(ctx, parts, query) {
       case 'insights': await pageHotIssues(ctx, query); break;
       case 'satisfaction': await pageSatisfaction(ctx, query); break;
       case 'forecast': await pageForecast(ctx, query); break;
+      case 'org': await pageOrg(ctx, parts[1] || '', query); break;
       case 'calibration': await pageCalibration(ctx, parts[1]); break;
       case 'rulesets': await pageRulesets(ctx); break;
       case 'playground': await pagePlayground(ctx); break;

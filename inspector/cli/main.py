@@ -204,11 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_service_commands(sub: Any) -> None:
     """The commands on the database and the queue, in the order ``inspector --help`` lists them."""
-    from inspector.cli import calls, purge, reports, review, rules, satisfaction, serve, tokens, users
+    from inspector.cli import calls, org, purge, reports, review, rules, satisfaction, serve, tokens, users
 
     for add in (serve.add_db, serve.add_serve, serve.add_worker, calls.add_import, tokens.add_token, users.add_users,
                 calls.add_retry, calls.add_reconcile, review.add_review, reports.add_report, reports.add_scorecards,
-                calls.add_status, rules.add_rules, purge.add_purge, satisfaction.add_satisfaction):  # fmt: skip
+                calls.add_status, rules.add_rules, purge.add_purge, satisfaction.add_satisfaction,
+                org.add_org):  # fmt: skip
         add(sub)
 
 

@@ -34,11 +34,11 @@ def cmd_users_create(args: argparse.Namespace) -> int:
 
     db = connect.database(connect.settings_of(args))
     with db.session() as session:  # say what is wrong before asking for a password
-        check_new_user(session, args.username, args.role, args.agent_id, args.team)
+        check_new_user(session, args.username, args.role, args.agent_id, args.team, args.scope)
     password = _read_password(args.password_stdin)
     with db.session() as session:
         user = create_user(session, args.username, password, args.role, display_name=args.name or "",
-                           agent_id=args.agent_id, team_id=args.team)  # fmt: skip
+                           agent_id=args.agent_id, team_id=args.team, scope=args.scope)  # fmt: skip
         print(f"已创建用户 {user.username}（{label(user.role, UserRole)}）")
     return 0
 
@@ -48,9 +48,9 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
     db = connect.database(connect.settings_of(args))
     with db.session() as session:
-        print("用户名\t姓名\t角色\t坐席工号/班组\t个人信息\t状态\t最近登录")
+        print("用户名\t姓名\t角色\t坐席工号/管辖范围\t个人信息\t状态\t最近登录")
         for u in list_users(session):
-            scope = u.agent_id or u.team_id or "-"
+            scope = u.agent_id or u.scope or u.team_id or "-"
             last = f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "-"
             state = "启用" if u.active else "已停用"
             role = label(u.role, UserRole)
@@ -100,6 +100,21 @@ def cmd_users_pii(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_scope(args: argparse.Namespace) -> int:
+    import getpass
+
+    from inspector.store.users import require_user, set_scope
+
+    db = connect.database(connect.settings_of(args))
+    with db.session() as session:
+        user = require_user(session, args.username)
+        node = None if args.node == "-" else args.node
+        changed = set_scope(session, user, node, actor=f"cli:{getpass.getuser()}")
+        note = "" if changed else "（原本如此，未改动）"
+        print(f"用户 {user.username} 的管辖范围：{node or f'班组 {user.team_id}'}{note}")
+    return 0
+
+
 def add_users(sub: Any) -> None:
     p = sub.add_parser("users", help="网页登录用户")
     users_sub = p.add_subparsers(dest="users_command", required=True)
@@ -107,7 +122,9 @@ def add_users(sub: Any) -> None:
     q.add_argument("username", metavar="USERNAME")
     q.add_argument("--role", required=True, choices=list(values(UserRole)))
     q.add_argument("--agent-id", default=None, help="坐席角色：对应的坐席工号（必填）")
-    q.add_argument("--team", default=None, help="班组长角色：所带班组（必填）")
+    q.add_argument("--team", default=None, help="班组长角色：所带班组（与 --scope 至少给一个）")
+    q.add_argument("--scope", default=None,
+                   help="班组长角色：管辖的组织架构节点（项目经理给项目编号，区域经理给区域编号）")  # fmt: skip
     q.add_argument("--name", default=None, help="显示姓名")
     q.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行），否则提示输入两次")
     q.set_defaults(func=cmd_users_create)
@@ -121,6 +138,10 @@ def add_users(sub: Any) -> None:
     q.add_argument("username", metavar="USERNAME")
     q.add_argument("--revoke", action="store_true", help="收回权限")
     q.set_defaults(func=cmd_users_pii)
+    q = users_sub.add_parser("scope", help="设置班组长的管辖范围（组织架构节点；- 表示恢复为所带班组；记入操作记录）")
+    q.add_argument("username", metavar="USERNAME")
+    q.add_argument("node", metavar="NODE")
+    q.set_defaults(func=cmd_users_scope)
     q = users_sub.add_parser("disable", help="停用用户（不能再登录，会话与令牌失效）")
     q.add_argument("username", metavar="USERNAME")
     q.set_defaults(func=cmd_users_disable)

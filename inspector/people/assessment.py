@@ -107,13 +107,18 @@ def _coaching_done(session: Session, start: date, end: date, tz: tzinfo) -> dict
 
 
 def monthly_assessment(
-    session: Session, catalog: TrainingCatalog, month: str, team_id: str | None = None, *, tz: tzinfo = UTC
+    session: Session,
+    catalog: TrainingCatalog,
+    month: str,
+    team_id: str | frozenset[str] | None = None,
+    *,
+    tz: tzinfo = UTC,
 ) -> list[AssessmentRow]:
     """One row per agent with calls in the month (by agent id).
 
-    With ``team_id``: the agents with calls in that team in the month (the rollup's team, as in the
-    scorecard export); their figures are their whole month. ``tz``: the call centre's time zone, for
-    which coaching counts as done in the month.
+    With ``team_id`` (a team, or a set of them): the agents with calls in those teams in the month (the
+    rollup's team, as in the scorecard export); their figures are their whole month. ``tz``: the call
+    centre's time zone, for which coaching counts as done in the month.
     """
     start, end = month_range(month)
     summary = agent_summary.agents_summary(session, start, end, team_id=team_id)

@@ -38,17 +38,19 @@ def agents_summary(
     date_from: date | None,
     date_to: date | None,
     agent_ids: Sequence[str] | None = None,
-    team_id: str | None = None,
+    team_id: str | frozenset[str] | None = None,
 ) -> pd.DataFrame:
     """One row per agent (sorted by id) for CSV/XLSX export, columns ``AGENT_SUMMARY_COLUMNS``.
 
     Rows: the agents with calls in the range, narrowed to ``agent_ids`` and/or to the rollup rows of
-    ``team_id``. An agent named in ``agent_ids`` that exists (and, with ``team_id``, is in that team)
-    but has no calls gets a row with 0 calls and an empty average; unknown ids are left out.
+    ``team_id`` (one team, or any of a set: an org node's teams). An agent named in ``agent_ids`` that exists
+    (and, with ``team_id``, is in that team) but has no calls gets a row with 0 calls and an empty average;
+    unknown ids are left out.
     """
     query = grouped(session, date_from, date_to)
     if team_id is not None:
-        query = query.where(AgentDay.team_id == team_id)
+        teams = {team_id} if isinstance(team_id, str) else team_id
+        query = query.where(AgentDay.team_id.in_(sorted(teams)))
     totals: dict[str, Totals] = {}
     if agent_ids is None:
         totals = totals_by_agent(session, query)

@@ -46,13 +46,20 @@ class LeaderboardEntry:
 
 
 def leaderboard(
-    session: Session, team_id: str, date_from: date | None, date_to: date | None, *, min_calls: int = 1
+    session: Session,
+    team_id: str | frozenset[str],
+    date_from: date | None,
+    date_to: date | None,
+    *,
+    min_calls: int = 1,
 ) -> list[LeaderboardEntry]:
-    """The team's agents with at least ``min_calls`` calls in the range, best average first.
+    """The team's agents (or those of any of a set of teams: an org node's) with at least ``min_calls`` calls
+    in the range, best average first. Only the rollup rows of those teams count (the team of each day).
 
     Ties (equal rounded averages) go to more calls, then to the smaller agent id.
     """
-    query = grouped(session, date_from, date_to).where(AgentDay.team_id == team_id)
+    teams = {team_id} if isinstance(team_id, str) else team_id
+    query = grouped(session, date_from, date_to).where(AgentDay.team_id.in_(sorted(teams)))
     totals = {a: t for a, t in totals_by_agent(session, query).items() if t.calls >= max(1, min_calls)}
     names = names_of(session, sorted(totals))
     board = sorted(

@@ -6,12 +6,15 @@ pending ``case_notices`` row, queued once the transaction commits (``enqueue_cas
 ``deliver_case_notice`` POSTs::
 
     {"event": "case.escalated", "case_id", "level", "level_name", "status", "status_name", "title",
-     "step", "role", "deadline", "due", "project", "topic", "agent_id", "call_ids", "link": "/api/v1/cases/<id>"}
+     "step", "role", "deadline", "due", "project", "topic", "agent_id", "call_ids", "link": "/api/v1/cases/<id>",
+     "node": {"id", "level", "name"} | null, "recipients": [{"username", "name"}]}
 
-signed like the alerts (``X-Inspector-Signature``), with the alerts' timeout and retries. The receiving system
-(a WeCom / DingTalk bot, a ticketing system) routes it by ``role`` and ``project``: the product does not yet know
-who the 项目经理 of a project is (the organization hierarchy of issue 15). A 2xx marks the notice ``delivered``;
-otherwise RQ retries, and when no retry is left the notice is ``failed``."""
+signed like the alerts (``X-Inspector-Signature``), with the alerts' timeout and retries. When the ladder step
+has a ``level``, ``node`` is the org node at that level above the case's agent's team (or its project) and
+``recipients`` the users who manage it (``inspector.people.managers``), looked up when the notice is sent; the
+receiving system (a WeCom / DingTalk bot, a ticketing system) addresses them, or routes by ``role`` and
+``project`` when there are none. A 2xx marks the notice ``delivered``; otherwise RQ retries, and when no retry
+is left the notice is ``failed``."""
 
 from __future__ import annotations
 
@@ -24,17 +27,20 @@ from typing import Any
 import redis
 from rq import Callback, Queue
 from rq.job import Job
+from sqlalchemy.orm import Session
 
 from inspector.people.case_sla import DEADLINE_LABELS, Deadline
 from inspector.people.cases import LABELS, case_call_ids
+from inspector.people.managers import Manager, managers_of, node_at
 from inspector.privacy.masking import mask_text
 from inspector.qa.scoring import ALERT_NAMES_ZH
 from inspector.service.context import current_context
 from inspector.service.webhooks import DeliveryFailed, iso_utc, post_json, retry_policy
-from inspector.settings import AlertSettings
+from inspector.settings import AlertSettings, CaseSettings
 from inspector.store.db import utcnow
-from inspector.store.schema import Case, CaseNotice
-from inspector.vocab import CaseStatus, DeliveryStatus
+from inspector.store.org import Node, load_tree
+from inspector.store.schema import Agent, Case, CaseNotice
+from inspector.vocab import CaseStatus, DeliveryStatus, OrgLevel
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +48,26 @@ EVENT = "case.escalated"
 CASE_LINK = "/api/v1/cases/{case_id}"
 
 
-def notice_payload(case: Case, notice: CaseNotice, call_ids: list[str]) -> dict[str, Any]:
+def addressees(
+    session: Session, settings: CaseSettings, case: Case, notice: CaseNotice
+) -> tuple[Node | None, list[Manager]]:
+    """The org node the notice's ladder step goes to, and its managers (none without a level or a node)."""
+    ladder = settings.ladder
+    level = ladder[notice.step - 1].level if 0 < notice.step <= len(ladder) else None
+    if level is None:
+        return None, []
+    agent = session.get(Agent, case.agent_id)
+    node = node_at(load_tree(session), OrgLevel(level), agent.team_id if agent else None, case.project)
+    return node, ([] if node is None else managers_of(session, node))
+
+
+def notice_payload(
+    case: Case,
+    notice: CaseNotice,
+    call_ids: list[str],
+    node: Node | None = None,
+    recipients: list[Manager] | None = None,
+) -> dict[str, Any]:
     """The JSON body of one escalation notice (times in UTC with ``Z``; the title masked)."""
     deadline = Deadline(notice.deadline)
     return {
@@ -63,6 +88,8 @@ def notice_payload(case: Case, notice: CaseNotice, call_ids: list[str]) -> dict[
         "agent_id": case.agent_id,
         "call_ids": call_ids,
         "link": CASE_LINK.format(case_id=case.id),
+        "node": None if node is None else {"id": node.id, "level": node.level.value, "name": node.name},
+        "recipients": [{"username": m.username, "name": m.name} for m in recipients or []],
     }
 
 
@@ -91,7 +118,9 @@ def deliver_case_notice(notice_id: int) -> str:
             return DeliveryStatus.NONE.value
         case = session.get(Case, notice.case_id)
         assert case is not None  # the notice's foreign key cascades
-        body = json.dumps(notice_payload(case, notice, case_call_ids(session, case.id)), ensure_ascii=False)
+        node, recipients = addressees(session, ctx.settings.cases, case, notice)
+        payload = notice_payload(case, notice, case_call_ids(session, case.id), node, recipients)
+        body = json.dumps(payload, ensure_ascii=False)
     started = time.perf_counter()
     status_code, error = post_json(settings, url, body.encode("utf-8"))
     duration_ms = round((time.perf_counter() - started) * 1000, 1)

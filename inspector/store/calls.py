@@ -26,6 +26,7 @@ from inspector.qa.analysis import CallAnalysis
 from inspector.qa.analysis import to_dict as analysis_to_dict
 from inspector.qa.deductions import pattern_of
 from inspector.speech.transcript import Transcript
+from inspector.store import memberships
 from inspector.store.db import chunks, utcnow
 from inspector.store.schema import (
     Agent,
@@ -90,8 +91,13 @@ def local_day(started_at_utc: datetime | None, tz: tzinfo) -> date | None:
 
 
 
-def ensure_agents(session: Session, agents: dict[str, tuple[str | None, str | None]]) -> None:
-    """Create missing agents (id → (name, team)); fill in the team/name of known ones when given."""
+def ensure_agents(
+    session: Session, agents: dict[str, tuple[str | None, str | None]], today: date | None = None
+) -> None:
+    """Create missing agents (id → (name, team)); fill in the team/name of known ones when given.
+
+    A known agent whose metadata names another team is moved to it from ``today`` (the local date; the UTC
+    date when not given), so its figures before stay with the team it was in (``memberships.move_agent``)."""
     if not agents:
         return
     ids = list(agents)
@@ -110,7 +116,8 @@ def ensure_agents(session: Session, agents: dict[str, tuple[str | None, str | No
             session.add(Agent(id=agent_id, name=name or "", team_id=team, created_at=now))
         else:
             if team and agent.team_id != team:
-                agent.team_id = team
+                day = today or now.date()
+                memberships.move_agent(session, agent_id, team, day, day, actor="metadata")
             if name and agent.name != name:
                 agent.name = name
     session.flush()
@@ -178,7 +185,7 @@ def register_calls(session: Session, new_calls: Sequence[NewCall], tz: tzinfo) -
         agents.setdefault(new.agent_id, (new.agent_name, new.team_id))
         results.append(Registered(call_id, True, CallStatus.QUEUED.value))
     if rows:
-        ensure_agents(session, agents)
+        ensure_agents(session, agents, today=local_day(now, tz))
         session.execute(Call.__table__.insert(), rows)
     return results
 
@@ -348,7 +355,7 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
     by_agent: dict[str, list[date]] = {}
     for agent_id, day in sorted(keys):  # type: ignore[arg-type]
         by_agent.setdefault(agent_id, []).append(day)  # type: ignore[arg-type]
-    teams = dict(session.execute(select(Agent.id, Agent.team_id).where(Agent.id.in_(list(by_agent)))).all())
+    spans = memberships.spans_of(session, by_agent)  # each day's rows carry the team of that day
     # One agent at a time, so both SQLite and PostgreSQL use ix_calls_agent_day (a row-value IN over many
     # pairs makes SQLite scan every call).
     for agent_id, agent_days in by_agent.items():
@@ -376,7 +383,7 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
             verdicts = {(a, i): v for a, i, v in session.execute(
                 select(HitVerdict.analysis_id, HitVerdict.hit_index, HitVerdict.verdict).where(
                     HitVerdict.analysis_id.in_([r[0] for r in rows]))
-            ).tuples()}  # fmt: skip
+            )}  # fmt: skip
         days: dict[tuple[str, date], dict[str, Any]] = {}
         for analysis_id, agent, day, total, alert, fatal, score, checks, hits, repeated in rows:
             acc = days.setdefault(
@@ -418,7 +425,10 @@ def refresh_agent_days(session: Session, keys: set[tuple[str, date | None]]) -> 
             acc["uncertain"] += int(pending)
             for rule_id in deducted:
                 acc["missed"][rule_id] = acc["missed"].get(rule_id, 0) + 1
-        session.add_all(AgentDay(agent_id=a, day=d, team_id=teams.get(a), **acc) for (a, d), acc in days.items())
+        session.add_all(
+            AgentDay(agent_id=a, day=d, team_id=memberships.team_on(spans.get(a, []), d), **acc)
+            for (a, d), acc in days.items()
+        )
     session.flush()
 
 

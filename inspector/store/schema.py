@@ -52,6 +52,37 @@ class Agent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class OrgUnit(Base):
+    """A node of the organization hierarchy (集团 → 区域 → 项目 → 班组, ``inspector.people.org``).
+
+    Ids share one namespace across levels; a team node's id is the team's id (``teams.id``), a project
+    node's id the project's id (``calls.project``)."""
+
+    __tablename__ = "org_units"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))  # OrgLevel
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order among its siblings, as configured
+
+
+class TeamMembership(Base):
+    """An agent's team over a span of local days: ``valid_from`` (None: since always) up to, not including,
+    ``valid_to`` (None: still). ``agents.team_id`` is the current team; the rollup and calls take the team of
+    the day (``inspector.store.memberships``)."""
+
+    __tablename__ = "team_memberships"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"))
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"))  # None: in no team over the span
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (Index("ix_team_memberships_agent", "agent_id", "valid_from"),)
+
+
 class RuleSetRecord(Base):
     """A rule-set bundle as uploaded: its YAML files, content-addressed."""
 
@@ -243,6 +274,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     agent_id: Mapped[str | None] = mapped_column(String(64))  # role agent: whose data this is
     team_id: Mapped[str | None] = mapped_column(String(64))  # role team_lead: which team
+    # role team_lead: the org node it manages instead of one team (a project, a region: 项目经理, 区域经理)
+    scope: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     pii: Mapped[bool] = mapped_column(Boolean, default=False)  # may reveal masked personal data (admins: always)
     created_at: Mapped[datetime] = mapped_column(DateTime)

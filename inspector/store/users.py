@@ -5,8 +5,9 @@ other parameters is replaced by a fresh one at the next successful login. Only h
 password never, and for a browser session only the sha256 of its cookie value (like API tokens).
 
 Roles are those of ``inspector.store.tokens.USER_ROLES``. An ``agent`` user names the agent id whose
-data it sees (``agent_id``); a ``team_lead`` user names the team it leads (``team_id``); other roles
-have neither. Usernames are case-insensitive (stored in lower case).
+data it sees (``agent_id``); a ``team_lead`` user names the team it leads (``team_id``) and/or the org
+node it manages (``scope``: a project for a 项目经理, a region, the group; ``inspector.people.org``), which
+wins over the team; other roles have none of them. Usernames are case-insensitive (stored in lower case).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from inspector.errors import ErrorKind, InspectorError
 from inspector.store.db import utcnow
-from inspector.store.schema import User, WebSession
+from inspector.store.schema import OrgUnit, Team, User, WebSession
 from inspector.store.tokens import USER_ROLES
 
 MIN_PASSWORD_LENGTH = 8
@@ -69,27 +70,34 @@ def _dummy_hash() -> str:
     return _dummy[key]
 
 
-def _check_role(role: str, agent_id: str | None, team_id: str | None) -> None:
+def _check_role(role: str, agent_id: str | None, team_id: str | None, scope: str | None = None) -> None:
     if role not in USER_ROLES:
         raise UserError(f"未知角色 {role!r}（可选：{', '.join(USER_ROLES)}）")
     if role == "agent" and not agent_id:
         raise UserError("坐席角色的用户必须指定坐席工号（--agent-id）")
     if role != "agent" and agent_id:
         raise UserError("只有坐席角色的用户可以指定坐席工号")
-    if role == "team_lead" and not team_id:
-        raise UserError("班组长角色的用户必须指定班组（--team）")
-    if role != "team_lead" and team_id:
-        raise UserError("只有班组长角色的用户可以指定班组")
+    if role == "team_lead" and not team_id and not scope:
+        raise UserError("班组长角色的用户必须指定班组（--team）或管辖范围（--scope）")
+    if role != "team_lead" and (team_id or scope):
+        raise UserError("只有班组长角色的用户可以指定班组或管辖范围")
 
 
 def check_new_user(
-    session: Session, username: str, role: str, agent_id: str | None = None, team_id: str | None = None
+    session: Session,
+    username: str,
+    role: str,
+    agent_id: str | None = None,
+    team_id: str | None = None,
+    scope: str | None = None,
 ) -> None:
     """UserError unless a user with these fields can be created (everything but the password)."""
     name = normalize_username(username)
     if not USERNAME_PATTERN.match(name):
         raise UserError("用户名须为 2–64 个字符，只能包含字母、数字和 _ . @ -，并以字母或数字开头")
-    _check_role(role, agent_id, team_id)
+    _check_role(role, agent_id, team_id, scope)
+    if scope:
+        check_scope(session, scope)
     if get_user(session, name) is not None:
         raise UserError(f"用户名 {name} 已存在")
 
@@ -117,11 +125,13 @@ def create_user(
     display_name: str = "",
     agent_id: str | None = None,
     team_id: str | None = None,
+    scope: str | None = None,
 ) -> User:
     name = normalize_username(username)
     agent_id = (agent_id or "").strip() or None
     team_id = (team_id or "").strip() or None
-    check_new_user(session, name, role, agent_id, team_id)
+    scope = (scope or "").strip() or None
+    check_new_user(session, name, role, agent_id, team_id, scope)
     check_password_policy(password)
     user = User(
         username=name,
@@ -130,6 +140,7 @@ def create_user(
         role=role,
         agent_id=agent_id,
         team_id=team_id,
+        scope=scope,
         active=True,
         created_at=utcnow(),
     )
@@ -232,3 +243,29 @@ def session_user(session: Session, cookie_value: str, now: datetime | None = Non
 
 def end_session(session: Session, cookie_value: str) -> None:
     session.execute(delete(WebSession).where(WebSession.id == session_id(cookie_value)))
+
+
+def check_scope(session: Session, scope: str) -> None:
+    """UserError unless ``scope`` is a node of the org hierarchy or a known team."""
+    if session.get(OrgUnit, scope) is None and session.get(Team, scope) is None:
+        raise UserError(f"管辖范围 {scope} 不是组织架构中的节点，也不是已有的班组")
+
+
+def set_scope(session: Session, user: User, scope: str | None, actor: str) -> bool:
+    """Give a team lead an org node to manage (None: back to its team); audited. False when unchanged."""
+    scope = (scope or "").strip() or None
+    if user.role != "team_lead":
+        raise UserError(f"只有班组长角色的用户可以指定管辖范围（{user.username} 的角色是 {user.role}）")
+    if scope is None and not user.team_id:
+        raise UserError(f"用户 {user.username} 没有班组，不能取消管辖范围")
+    if scope is not None:
+        check_scope(session, scope)
+    if user.scope == scope:
+        return False
+    from inspector.store import audit
+
+    audit.record(session, actor=actor, role="admin", action="user.scope", entity="user", entity_id=user.username,
+           before={"scope": user.scope}, after={"scope": scope})  # fmt: skip
+    user.scope = scope
+    session.flush()
+    return True

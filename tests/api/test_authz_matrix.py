@@ -164,7 +164,16 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ),
     ("POST", f"{V1}/calibrations/{{calibration_id}}/close"): Expect(ADMIN),
     ("GET", f"{V1}/calibrations/{{calibration_id}}/agreement"): Expect(REVIEWERS | {"trainer"}),
-}
+    # organization hierarchy (组织架构): the tree and node figures for staff (a team lead / project manager: its
+    # scope's nodes), replacing it and moving agents for admins; an agent's team history like its scorecard
+    ("GET", f"{V1}/org"): Expect(STAFF),
+    ("PUT", f"{V1}/org"): Expect(ADMIN, body={"id": "g", "regions": [{"id": "east", "projects": [
+        {"id": "p1", "teams": ["A组"]}, {"id": "p2", "teams": ["B组"]}]}]}),
+    ("GET", f"{V1}/org/{{node_id}}/scorecard"): Expect(STAFF, foreign=403),
+    ("GET", f"{V1}/org/{{node_id}}/leaderboard"): Expect(STAFF, foreign=403),
+    ("GET", f"{V1}/agents/{{agent_id}}/teams"): Expect(ALL, foreign=403),
+    ("POST", f"{V1}/agents/{{agent_id}}/team"): Expect(ADMIN, body={"team_id": "{team}"}),
+}  # fmt: skip
 
 # No login needed: health, the vocabulary, login/logout, API docs, the web UI's static pages (their data calls
 # need one).
@@ -208,12 +217,17 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 # --- the seeded world ----------------------------------------------------------------------------
 
 
+ORG = {"id": "g", "regions": [{"id": "east", "projects": [{"id": "p1", "teams": ["A组"]},
+                                                         {"id": "p2", "teams": ["B组"]}]}]}
+
+
 @pytest.fixture
 def world(database, settings, make_call, tokens, password) -> dict[str, dict[str, Any]]:
     """Path/query/body values per variant: ``mine`` (agent 8001, A组), ``teammate`` (8003, A组),
-    ``other`` (8002, B组)."""
+    ``other`` (8002, B组). The org tree: 集团 g → 区域 east → 项目 p1 (A组) and p2 (B组)."""
     from inspector.people import calibration, cases, coaching
     from inspector.people.catalog import catalog_for
+    from inspector.people.org import apply_org, parse_org
     from inspector.store.db import utcnow
     from inspector.store.schema import AlertEvent, Appeal, Call, CoachingAssignment, Review, RuleSetRecord
 
@@ -227,6 +241,7 @@ def world(database, settings, make_call, tokens, password) -> dict[str, dict[str
     catalog = catalog_for(settings.rules_dir)
     values: dict[str, dict[str, Any]] = {}
     with database.session() as session:
+        apply_org(session, parse_org(ORG))
         rule_set_id = session.query(RuleSetRecord.id).scalar()
         for variant, (call_id, agent_id, team, _sample) in seeds.items():
             call = session.get(Call, call_id)
@@ -247,7 +262,7 @@ def world(database, settings, make_call, tokens, password) -> dict[str, dict[str
             values[variant] = {
                 "call_id": call_id, "agent_id": agent_id, "team": team, "rule_set_id": rule_set_id, "index": 0,
                 "review_id": review.id, "appeal_id": appeal.id, "alert_id": alert.id,
-                "assignment_id": assignment.id, "case_id": case.id, "password": password,
+                "assignment_id": assignment.id, "case_id": case.id, "password": password, "node_id": team,
             }  # fmt: skip
         calls = calibration.calls_by_id(session, [seed[0] for seed in seeds.values()])
         round_id = calibration.create_round(session, "user:admin", "admin", "校准", ["admin", "reviewer"], calls).id
@@ -304,7 +319,21 @@ def test_every_route_has_an_expectation_row(app) -> None:
     assert all(path.startswith(API_PREFIX + "/") for _, path in EXPECTED)
 
 
-def test_the_route_role_matrix(app, client, headers, world) -> None:
+@pytest.fixture(params=["team", "project"])
+def lead_scope(request, database, users, world) -> str:
+    """How the team lead's scope is given: its team (``users.team_id`` A组), or the org node of the project
+    that holds A组 (``users.scope`` p1, a 项目经理). Both must give the same answers on every route."""
+    from inspector.store.users import get_user, set_scope
+
+    if request.param == "project":
+        with database.session() as session:
+            user = get_user(session, users["team_lead"])
+            assert user is not None
+            set_scope(session, user, "p1", actor="test")
+    return str(request.param)
+
+
+def test_the_route_role_matrix(app, client, headers, world, lead_scope) -> None:
     failures: list[str] = []
     # Reads first, so the writes (resolving, cancelling...) cannot change what a read finds.
     ordered = sorted(EXPECTED.items(), key=lambda item: (item[0][0] in UNSAFE, item[0][1]))

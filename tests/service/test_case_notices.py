@@ -24,6 +24,7 @@ from rq import Queue
 
 from inspector.people import alerts, cases
 from inspector.people.case_sla import escalate_overdue
+from inspector.people.org import apply_org, parse_org
 from inspector.qa.analysis import Analyzer
 from inspector.service.case_notices import enqueue_case_notice
 from inspector.service.context import WorkerContext
@@ -35,6 +36,7 @@ from inspector.store import rulesets
 from inspector.store.blobs import LocalAudioStore
 from inspector.store.db import Database
 from inspector.store.schema import CaseNotice
+from inspector.store.users import create_user, deactivate, require_user
 
 TZ = ZoneInfo("Asia/Shanghai")
 SECRET = "notice-secret"
@@ -114,6 +116,15 @@ def test_each_escalation_step_is_posted_once_and_retried_until_taken(
     got = hook(lambda n: 503 if n == 1 else 200)  # the receiver is busy once
     settings = _settings(database, tmp_path, redis_url, got["url"], retries=3)
     case_id = _red_case(database)
+    with database.session() as session:  # who manages 8001's team A组, its project, its region
+        apply_org(session, parse_org({"id": "g", "regions": [{"id": "east", "name": "华东区域", "projects": [
+            {"id": "yangguang", "name": "阳光花园", "teams": ["A组"]}]}]}))  # fmt: skip
+        for username, name, team, scope in (("lead_a", "王班长", "A组", None), ("pm", "周经理", None, "yangguang"),
+                                            ("pm_old", "离职经理", None, "yangguang"), ("rm", "", None, "east"),
+                                            ("lead_pm", "李经理", "A组", "yangguang")):  # fmt: skip
+            create_user(session, username, "correct-horse-battery", "team_lead", display_name=name, team_id=team,
+                        scope=scope)  # fmt: skip
+        deactivate(session, require_user(session, "pm_old"))
     with database.session() as session:  # 250 min after opening: past 15 min, +60 and +240 → all three steps
         steps = escalate_overdue(session, CASES, T0 + timedelta(minutes=15 + 250), notify=True)
     assert [(s.step, s.role) for s in steps] == [(1, "班组长"), (2, "项目经理"), (3, "区域")]
@@ -137,6 +148,13 @@ def test_each_escalation_step_is_posted_once_and_retried_until_taken(
     assert body["status_name"] == "受理" and body["deadline_name"] == "首次响应" and body["project"] == "yangguang"
     assert body["due"] == "2024-03-15T02:15:00Z" and body["link"] == f"/api/v1/cases/{case_id}"
     assert len(body["call_ids"]) == 1
+    addressed = {b["role"]: (b["node"], b["recipients"]) for b in got["bodies"]}
+    assert addressed["班组长"] == ({"id": "A组", "level": "team", "name": "A组"},
+                                 [{"username": "lead_a", "name": "王班长"}])  # lead_pm manages the project instead
+    assert addressed["项目经理"] == ({"id": "yangguang", "level": "project", "name": "阳光花园"},
+                                  [{"username": "lead_pm", "name": "李经理"}, {"username": "pm", "name": "周经理"}])
+    assert addressed["区域"] == ({"id": "east", "level": "region", "name": "华东区域"},
+                               [{"username": "rm", "name": "rm"}])
 
     with database.session() as session:  # the same steps again: nothing new to send
         assert escalate_overdue(session, CASES, T0 + timedelta(minutes=900), notify=True) == []

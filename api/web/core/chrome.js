@@ -38,19 +38,19 @@ function navItems() {
     case 'reviewer':
       return [['复核队列', '#/reviews', 'reviews'], ['通话列表', '#/calls', 'calls'], ['申诉处理', '#/appeals', 'appeals'],
         ['预警', '#/alerts', 'alerts'], ['投诉工单', '#/cases', 'cases'], ['规则精度', '#/precision', 'precision'], ['规则集', '#/rulesets', 'rulesets'],
-        ['规则试验台', '#/playground', 'playground'], ['班组排行', team, 'teams'],
+        ['规则试验台', '#/playground', 'playground'], ['班组排行', team, 'teams'], ['组织架构', '#/org', 'org'],
         ['质检校准', '#/calibration', 'calibration'], ['热点问题', '#/insights', 'insights'], ['满意度分析', '#/satisfaction', 'satisfaction']];
     case 'trainer':
       return [['培训辅导', '#/coaching', 'coaching'], ['通话列表', '#/calls', 'calls'], ['规则试验台', '#/playground', 'playground'],
-        ['班组排行', team, 'teams'],
+        ['班组排行', team, 'teams'], ['组织架构', '#/org', 'org'],
         ['质检校准', '#/calibration', 'calibration'], ['热点问题', '#/insights', 'insights'], ['满意度分析', '#/satisfaction', 'satisfaction']];
     case 'team_lead':
-      return [['通话列表', '#/calls', 'calls'], ['班组排行', team, 'teams'], ['预警', '#/alerts', 'alerts'], ['投诉工单', '#/cases', 'cases'],
+      return [['通话列表', '#/calls', 'calls'], ['班组排行', team, 'teams'], ['组织架构', '#/org', 'org'], ['预警', '#/alerts', 'alerts'], ['投诉工单', '#/cases', 'cases'],
         ['培训辅导', '#/coaching', 'coaching'], ['热点问题', '#/insights', 'insights'], ['满意度分析', '#/satisfaction', 'satisfaction']];
     default:
       return [['通话列表', '#/calls', 'calls'], ['复核队列', '#/reviews', 'reviews'], ['申诉处理', '#/appeals', 'appeals'],
         ['培训辅导', '#/coaching', 'coaching'], ['预警', '#/alerts', 'alerts'], ['投诉工单', '#/cases', 'cases'], ['规则精度', '#/precision', 'precision'],
-        ['规则集', '#/rulesets', 'rulesets'], ['规则试验台', '#/playground', 'playground'], ['班组排行', team, 'teams'],
+        ['规则集', '#/rulesets', 'rulesets'], ['规则试验台', '#/playground', 'playground'], ['班组排行', team, 'teams'], ['组织架构', '#/org', 'org'],
         ['质检校准', '#/calibration', 'calibration'], ['热点问题', '#/insights', 'insights'], ['满意度分析', '#/satisfaction', 'satisfaction']];
   }
 }

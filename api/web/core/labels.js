@@ -69,7 +69,8 @@ export const DIMENSIONS = {
 export const AUDIT_ACTION = {
   'verdict.set': '命中判定', 'finding.add': '补充漏检', 'score.adjust': '调整分数', 'review.complete': '完成复核',
   'review.queue': '进入复核队列', 'appeal.create': '提交申诉', 'appeal.resolve': '处理申诉', 'coaching.assign': '指派培训',
-  'alert.acknowledge': '确认预警', 'alert.redeliver': '重新推送预警',
+  'alert.acknowledge': '确认预警', 'alert.redeliver': '重新推送预警', 'org.replace': '替换组织架构', 'agent.move': '调动班组',
+  'user.scope': '设置管辖范围',
 };
 export const AUDIT_FIELD = {
   verdict: '判定', score: '分数', reviewed_score: '复核后评分', reviewed_total: '复核后评分', effective_score: '有效分',
