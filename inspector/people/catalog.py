@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from inspector.errors import RuleFileError
-from inspector.qa.rules.loader import _field_name, _reason, _refuse_duplicate_keys, _walk
+from inspector.qa.rules.loader import _field_name, _refuse_duplicate_keys, _walk, validation_error
 from inspector.qa.rules.schema import RuleSet
 from inspector.vocab import CourseTier, values
 from inspector.yamlfile import read_yaml
@@ -176,14 +176,10 @@ def load_training(path: str | Path, ruleset: RuleSet | None = None) -> TrainingC
         catalog = TrainingCatalog.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        loc = list(error["loc"])
-        line, walked = _walk(node, loc)
-        if error["type"] == "missing":
-            walked = [*walked, str(loc[-1])]
-        field = _field_name(walked)
-        reason = _reason(error, field)
-        if error["type"] == "enum":  # pydantic's message is English: list the allowed values instead
-            reason = f"字段 {field} 的值 {error.get('input')!r} 无效（可选：{'、'.join(values(CourseTier))}）"
+        if error["type"] != "enum":
+            raise validation_error(path, node, exc) from exc
+        line, walked = _walk(node, list(error["loc"]))  # pydantic's message is English: list the allowed values
+        reason = f"字段 {_field_name(walked)} 的值 {error.get('input')!r} 无效（可选：{'、'.join(values(CourseTier))}）"
         raise RuleFileError(path, reason, line=line) from exc
     for where, reason in _problems(catalog, ruleset):
         line, _ = _walk(node, where)

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, 
 from sqlalchemy.orm import Session
 
 from inspector.errors import RuleFileError
-from inspector.qa.rules.loader import _field_name, _reason, _refuse_duplicate_keys, _walk
+from inspector.qa.rules.loader import _reason, _refuse_duplicate_keys, _walk, validation_error
 from inspector.store.org import Node, OrgTree, replace_tree
 from inspector.vocab import OrgLevel, label
 from inspector.yamlfile import read_yaml
@@ -157,12 +157,7 @@ def load_org(path: str | Path) -> OrgSpec:
     try:
         spec = OrgSpec.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = list(error["loc"])
-        line, walked = _walk(node, loc)
-        if error["type"] == "missing":
-            walked = [*walked, str(loc[-1])]
-        raise RuleFileError(path, _reason(error, _field_name(walked)), line=line) from exc
+        raise validation_error(path, node, exc) from exc
     problem = _duplicate(spec)
     if problem is not None:
         line, _ = _walk(node, problem[0])

@@ -138,6 +138,16 @@ def _relative_loc(walked: list[str]) -> list[str]:
     return walked[2:] if len(walked) >= 2 and walked[0] == "rules" else walked
 
 
+def validation_error(path: Path, node: yaml.Node | None, exc: ValidationError) -> RuleFileError:
+    """The first problem of a validated YAML file (one without rules: training, org) with its file, line and field."""
+    error = exc.errors()[0]
+    loc = list(error["loc"])
+    line, walked = _walk(node, loc)
+    if error["type"] == "missing":
+        walked = [*walked, str(loc[-1])]
+    return RuleFileError(path, _reason(error, _field_name(walked)), line=line)
+
+
 def parse_ruleset(path: Path, data: Any, node: yaml.Node | None) -> RuleSet:
     """Validate one file's data into a ``RuleSet``; errors carry file, line and rule id."""
     if not isinstance(data, dict):
