@@ -48,8 +48,10 @@ def agents_summary(
     unknown ids are left out.
     """
     query = grouped(session, date_from, date_to)
-    if team_id is not None:
-        teams = {team_id} if isinstance(team_id, str) else team_id
+    teams: frozenset[str] | None = None if team_id is None else (
+        frozenset({team_id}) if isinstance(team_id, str) else team_id
+    )
+    if teams is not None:
         query = query.where(AgentDay.team_id.in_(sorted(teams)))
     totals: dict[str, Totals] = {}
     if agent_ids is None:
@@ -65,13 +67,14 @@ def agents_summary(
         if agent_id not in names:
             continue  # unknown agent id asked for
         name, agent_team = names[agent_id]
-        if agent_id not in totals and team_id is not None and agent_team != team_id:
-            continue  # asked for, no calls, and not in the team
+        if agent_id not in totals and teams is not None and agent_team not in teams:
+            continue  # asked for, no calls, and not in the team(s)
         t = totals.get(agent_id, Totals())
         row: dict[str, Any] = {
             "坐席": agent_id,
             "姓名": name,
-            "班组": team_id if team_id is not None else (agent_team or ""),
+            # one team asked for: the rows are that team's; several (an org node's): the agent's team now
+            "班组": team_id if isinstance(team_id, str) else (agent_team or ""),
             "通话数": t.calls,
             "平均分": average(t.score_sum, t.calls),
             "红色预警数": t.red,
