@@ -105,16 +105,16 @@ def team_totals(
 ) -> dict[str, NodeTotals]:
     """Per team (the rollup rows' team of the day), the sums over the range; teams without calls are left out.
 
-    One grouped query sums the counters and each check category inside the database (the JSON objects are
-    never parsed in Python: a group's year is hundreds of thousands of rows); a second one lists each team's
-    agents, so a node counts an agent who moved between two of its teams once."""
+    One query, grouped by team and agent (so a node counts an agent who moved between two of its teams once),
+    sums the counters and each check category inside the database: the JSON objects are never parsed in
+    Python, where a group's year would be hundreds of thousands of them."""
     if not teams:
         return {}
-    wanted = sorted(teams)
     checks = [func.sum(AgentDay.checks[c].as_integer()) for c in CHECK_CATEGORIES]
     query = in_range(
         select(
             AgentDay.team_id,
+            AgentDay.agent_id,
             func.sum(AgentDay.calls),
             func.sum(AgentDay.score_sum),
             func.sum(AgentDay.red),
@@ -124,23 +124,18 @@ def team_totals(
             func.sum(AgentDay.repeated),
             *checks,
         )
-        .where(AgentDay.team_id.in_(wanted))
-        .group_by(AgentDay.team_id),
+        .where(AgentDay.team_id.in_(sorted(teams)))
+        .group_by(AgentDay.team_id, AgentDay.agent_id),
         date_from,
         date_to,
     )
     out: dict[str, NodeTotals] = {}
-    for team_id, calls, score_sum, red, yellow, blue, fatal, repeated, *counts in session.execute(query):
-        out[team_id] = NodeTotals(
+    for team_id, agent_id, calls, score_sum, red, yellow, blue, fatal, repeated, *counts in session.execute(query):
+        out.setdefault(team_id, NodeTotals()).add(NodeTotals(
             calls=int(calls), score_sum=float(score_sum), red=int(red), yellow=int(yellow), blue=int(blue),
-            fatal=int(fatal), repeated=int(repeated or 0),
+            fatal=int(fatal), repeated=int(repeated or 0), agents={agent_id},
             checks={c: int(n or 0) for c, n in zip(CHECK_CATEGORIES, counts, strict=True)},
-        )  # fmt: skip
-    members = in_range(
-        select(AgentDay.team_id, AgentDay.agent_id).where(AgentDay.team_id.in_(wanted)).distinct(), date_from, date_to
-    )
-    for team_id, agent_id in session.execute(members):
-        out[team_id].agents.add(agent_id)
+        ))  # fmt: skip
     return out
 
 
