@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from inspector.people.alerts import GroupAlert, group_alert, open_group_alert
@@ -43,6 +43,7 @@ ESCALATION = "escalation"  # the check category whose hits are escalation words
 CHAIN_CALLS = 50  # calls of one chain returned at most (its latest)
 ALERT_CALLS = 200  # calls listed in a new repeat alert at most (the latest)
 CHAIN_DAYS = 90  # a call's chain as shown with the call: its calls within this many days of it
+DAY_MARGIN = 2  # days: local days of calls in start-time order never step back more than this (UTC offsets)
 
 
 def _at(call: Call) -> datetime:
@@ -254,7 +255,9 @@ def repeat_chains(
 ) -> ChainPage:
     """Chains with a call on a local day in [start, end] (of ``project`` / with a call of ``agent_id``), the
     newest first; ``visible``: a condition on ``Call.agent_id`` (a chain is listed when one of its calls in
-    the window is visible, and only visible calls are shown)."""
+    the window is visible, and only visible calls are shown). The page's chains come from the window's calls grouped
+    by chain (counted, then paged), the ids of their latest calls in the window from ``_latest_in_window``, the
+    calls themselves by id (``_load_chains``)."""
     where = [Call.day >= start, Call.day <= end, Call.chain_id.is_not(None)]
     if project is not None:
         where.append(Call.project == project)
@@ -268,8 +271,54 @@ def repeat_chains(
     ids = list(session.scalars(
         select(chains.c.chain_id).order_by(chains.c.last.desc(), chains.c.chain_id.desc()).offset(offset).limit(limit)
     ))  # fmt: skip
-    window = [Call.day >= start, Call.day <= end]
-    return ChainPage(_load_chains(session, ids, visible, now or utcnow(), days, window), int(total))
+    latest = [Call.id.in_(_latest_in_window(session, ids, start, end, visible))]
+    return ChainPage(_load_chains(session, ids, visible, now or utcnow(), days, latest), int(total))
+
+
+def _latest_in_window(
+    session: Session, chain_ids: list[str], start: date, end: date, visible: ColumnElement[bool] | None
+) -> list[str]:
+    """The ids of the chains' (visible) calls in [start, end] on the days that can hold the latest CHAIN_CALLS
+    of each chain: a chain of a number that calls every day has thousands of calls, and reading them all (on
+    ``ix_calls_chain_id``) to keep 50 is what made listing chains slow.
+
+    Both queries read ``ix_calls_day_chain`` (day, chain_id, …) with ``day IN (...)`` and ``chain_id IN (...)``,
+    both equalities. The first counts each chain's calls per day. A chain keeps the days from the one where,
+    counting back from the newest, CHAIN_CALLS calls are reached, less ``DAY_MARGIN`` days (else the whole
+    window): a call's local ``day`` follows its start time but for the UTC offset (offsets differ by at most
+    26 hours), so a call on an earlier day started before all those CHAIN_CALLS calls and is not among the
+    latest. The second reads the ids of the calls on the kept days, one ``UNION ALL`` branch per first day."""
+    if not chain_ids:
+        return []
+    seen = [Call.chain_id.in_(chain_ids)] if visible is None else [Call.chain_id.in_(chain_ids), visible]
+    per_day: dict[str, dict[date, int]] = {}
+    for chain_id, day, n in session.execute(
+        select(Call.chain_id, Call.day, func.count())
+        .where(Call.day.in_(_days(start, end)), *seen)
+        .group_by(Call.day, Call.chain_id)
+    ):
+        per_day.setdefault(chain_id, {})[day] = int(n)
+    chains_from: dict[date, list[str]] = {}  # first kept day -> chains
+    for chain_id, counts in per_day.items():
+        first, calls = start, 0
+        for day in sorted(counts, reverse=True):
+            calls += counts[day]
+            if calls >= CHAIN_CALLS:
+                first = max(start, day - timedelta(days=DAY_MARGIN))
+                break
+        chains_from.setdefault(first, []).append(chain_id)
+    if not chains_from:
+        return []
+    branches = [
+        select(Call.id).where(Call.day.in_(_days(first, end)), Call.chain_id.in_(chains), *seen[1:])
+        for first, chains in sorted(chains_from.items())
+    ]
+    return list(session.scalars(union_all(*branches)))
+
+
+def _days(first: date, last: date) -> list[date]:
+    """Every day of [first, last] (for ``day IN (...)``)."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def call_chain(
@@ -284,7 +333,7 @@ def call_chain(
         return None
     chain_id, at = found_call
     when = func.coalesce(Call.started_at, Call.created_at)
-    near = [when >= at - timedelta(days=CHAIN_DAYS), when <= at + timedelta(days=CHAIN_DAYS)]
+    near = [Call.chain_id == chain_id, when >= at - timedelta(days=CHAIN_DAYS), when <= at + timedelta(days=CHAIN_DAYS)]
     found = _load_chains(session, [chain_id], visible, now or utcnow(), days, near)
     return found[0] if found else None
 
@@ -295,17 +344,18 @@ def _escalation_words(hits: Iterable[Any]) -> list[str]:
 
 def _load_chains(
     session: Session, chain_ids: list[str], visible: ColumnElement[bool] | None, now: datetime, days: int,
-    around: list[ColumnElement[bool]],
+    calls: list[ColumnElement[bool]],
 ) -> list[RepeatChain]:
-    """The chains' calls that ``visible`` and ``around`` (a window) let through, the latest CHAIN_CALLS of each
-    (a number that calls every day forms a chain without end: only its calls near the window are read)."""
+    """The chains' calls that ``calls`` (of those chains, near the window) and ``visible`` let through, the
+    latest CHAIN_CALLS of each (a number that calls every day forms a chain without end: only its calls near the
+    window are read), in the order of ``chain_ids``."""
     if not chain_ids:
         return []
     query = (
         select(Call.id, Call.chain_id, Call.started_at, Call.created_at, Call.agent_id, Call.alert, Call.repeat_of,
                Call.project, Call.caller, Call.unit, Analysis.checks)
         .join(Analysis, Analysis.id == Call.analysis_id, isouter=True)
-        .where(Call.chain_id.in_(chain_ids), *around)
+        .where(*calls)
     )  # fmt: skip
     if visible is not None:
         query = query.where(visible)

@@ -20,7 +20,7 @@ then by calls. Calls without a project are counted under project None (shown as 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from scipy.special import pdtrc
 from sqlalchemy import ColumnElement, func, select
@@ -75,59 +75,102 @@ def hot_issues(
     visible: ColumnElement[bool] | None = None,
 ) -> HotIssues:
     """Every (project, topic) with calls in [start, end], with its baseline and spike flag (see above).
-    ``visible``: a condition on ``CallTopic`` columns (the API's per-principal filter)."""
+    ``visible``: a condition on ``CallTopic`` columns (the API's per-principal filter).
+
+    Read in three grouped queries and the examples: the window's calls grouped by (day, project, topic), in the
+    order of ``ix_call_topics_day`` (no sort), whose rows are the daily counts and sum to the window's calls; the
+    baseline's calls (``_baseline``); the distinct callers (``_callers``); then the newest calls of the cells
+    shown with examples (``_examples``, one small query each)."""
     base_from, base_to = start - timedelta(days=settings.baseline_days), start - timedelta(days=1)
     scope = [] if project is None else [CallTopic.project == project]
     if visible is not None:
         scope.append(visible)
+    window: dict[tuple[str | None, str], dict[date, int]] = {}
+    for day, proj, topic, n in session.execute(
+        select(CallTopic.day, CallTopic.project, CallTopic.topic, func.count())
+        .where(CallTopic.day.in_(_days(start, end)), *scope)
+        .group_by(CallTopic.day, CallTopic.project, CallTopic.topic)
+    ):
+        window.setdefault((proj, topic), {})[day] = int(n)
+    baseline = _baseline(session, base_from, base_to, project, scope)
+    callers = _callers(session, start, end, project, scope)
+    days = (end - start).days + 1
+    cells: list[HotIssue] = []
+    for (proj, topic), daily in window.items():
+        calls = sum(daily.values())
+        past = baseline.get((proj, topic), 0)
+        per_day = past / settings.baseline_days
+        expected = per_day * days
+        p_value, spike = spike_test(calls, expected, settings)
+        change = calls / expected - 1 if expected > 0 else None
+        cells.append(HotIssue(proj, topic, calls, callers.get((proj, topic), 0), past, per_day, expected, change,
+                              p_value, spike, dict(sorted(daily.items()))))  # fmt: skip
+    items = sorted(cells, key=lambda c: (not c.spike, -c.calls, c.project or "", c.topic))
+    _examples(session, start, end, [c for c in items if c.spike][:EXAMPLE_CELLS] or items[:3], scope)
+    return HotIssues(start, end, base_from, base_to, items)
+
+
+def _days(first: date, last: date) -> list[date]:
+    """Every day of [first, last]: as ``day IN (...)``, the day and the project are both equalities, which lets
+    one project be read from ``ix_call_topics_day`` (day, project, …) instead of all its rows of the year."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _baseline(
+    session: Session, base_from: date, base_to: date, project: str | None, scope: list[ColumnElement[bool]]
+) -> dict[tuple[str | None, str], int]:
+    """Calls of each (project, topic) in [base_from, base_to]. Every project: grouped by (project, topic), a
+    few hundred rows. One project: grouped by day too, read per day from ``ix_call_topics_day`` and summed here
+    (grouped on project and topic alone it would be planned on ``ix_call_topics_project_topic_at``, over all
+    the project's rows)."""
     key = (CallTopic.project, CallTopic.topic)
-    window = session.execute(
-        select(*key, CallTopic.day, func.count())
-        .where(CallTopic.day >= start, CallTopic.day <= end, *scope)
-        .group_by(*key, CallTopic.day)
-    ).all()
-    callers = dict(
-        ((p, t), int(n))
-        for p, t, n in session.execute(
+    where = [CallTopic.day.in_(_days(base_from, base_to)), *scope]
+    if project is None:
+        rows = session.execute(select(*key, func.count()).where(*where).group_by(*key))
+        return {(p, t): int(n) for p, t, n in rows}
+    totals: dict[tuple[str | None, str], int] = {}
+    for p, t, n in session.execute(select(*key, func.count()).where(*where).group_by(CallTopic.day, *key)):
+        totals[(p, t)] = totals.get((p, t), 0) + int(n)
+    return totals
+
+
+def _callers(
+    session: Session, start: date, end: date, project: str | None, scope: list[ColumnElement[bool]]
+) -> dict[tuple[str | None, str], int]:
+    """Distinct callers (``contact``) of each (project, topic) in [start, end]. Every project: counted by the
+    database (one sort of the window's rows). One project: its window's (topic, contact) pairs are few, read per
+    day from ``ix_call_topics_day`` and counted here (a grouped query on project and topic would be planned on
+    ``ix_call_topics_project_topic_at``, over all the project's rows)."""
+    key = (CallTopic.project, CallTopic.topic)
+    if project is None:
+        rows = session.execute(
             select(*key, func.count(func.distinct(CallTopic.contact)))
             .where(CallTopic.day >= start, CallTopic.day <= end, *scope)
             .group_by(*key)
         )
+        return {(p, t): int(n) for p, t, n in rows}
+    pairs = session.execute(
+        select(*key, CallTopic.contact)
+        .where(CallTopic.day.in_(_days(start, end)), *scope)
+        .group_by(CallTopic.day, *key, CallTopic.contact)
     )
-    baseline = dict(
-        ((p, t), int(n))
-        for p, t, n in session.execute(
-            select(*key, func.count())
-            .where(CallTopic.day >= base_from, CallTopic.day <= base_to, *scope)
-            .group_by(*key)
-        )
-    )
-    days = (end - start).days + 1
-    cells: dict[tuple[str | None, str], HotIssue] = {}
-    for proj, topic, day, n in window:
-        cell = cells.get((proj, topic))
-        if cell is None:
-            past = baseline.get((proj, topic), 0)
-            per_day = past / settings.baseline_days
-            cell = cells[(proj, topic)] = HotIssue(proj, topic, 0, callers.get((proj, topic), 0), past, per_day,
-                                                   per_day * days, None, 1.0, False)  # fmt: skip
-        cell.calls += int(n)
-        cell.daily[day] = cell.daily.get(day, 0) + int(n)
-    for cell in cells.values():
-        cell.p_value, cell.spike = spike_test(cell.calls, cell.expected, settings)
-        cell.change = cell.calls / cell.expected - 1 if cell.expected > 0 else None
-        cell.daily = dict(sorted(cell.daily.items()))
-    items = sorted(cells.values(), key=lambda c: (not c.spike, -c.calls, c.project or "", c.topic))
-    _examples(session, start, end, [c for c in items if c.spike][:EXAMPLE_CELLS] or items[:3], scope)
-    return HotIssues(start, end, base_from, base_to, items)
+    contacts: dict[tuple[str | None, str], set[str]] = {}
+    for p, t, contact in pairs:
+        contacts.setdefault((p, t), set()).add(contact)
+    return {cell: len(found) for cell, found in contacts.items()}
 
 
 def _examples(
     session: Session, start: date, end: date, cells: list[HotIssue], scope: list[ColumnElement[bool]]
 ) -> None:
-    """The newest calls of each cell: one small query per cell (on ix_call_topics_project_topic_at)."""
+    """The newest calls of each cell: one small query per cell on ix_call_topics_project_topic_at (project,
+    topic, at). ``at`` is bounded too (a local day lies within a day either side of the same UTC date), so the
+    index is read from the window's end, not from the newest call of the topic; ``day`` keeps it exact."""
+    at_from = datetime.combine(start, time.min) - timedelta(days=1)
+    at_to = datetime.combine(end, time.min) + timedelta(days=2)
     for cell in cells:
-        where = [CallTopic.topic == cell.topic, CallTopic.day >= start, CallTopic.day <= end, *scope]
+        where = [CallTopic.topic == cell.topic, CallTopic.day >= start, CallTopic.day <= end, *scope,
+                 CallTopic.at >= at_from, CallTopic.at < at_to]  # fmt: skip
         where.append(CallTopic.project.is_(None) if cell.project is None else CallTopic.project == cell.project)
         cell.example_call_ids = list(session.scalars(
             select(CallTopic.call_id).where(*where).order_by(CallTopic.at.desc(), CallTopic.call_id).limit(EXAMPLES)

@@ -95,3 +95,37 @@ def test_the_spike_test_is_the_poisson_tail(calls: int, expected: float) -> None
     assert spike == (calls >= SETTINGS.spike_min_calls and p_value < SETTINGS.spike_p)
     if spike:  # more calls at the same baseline is at least as surprising
         assert spike_test(calls + 1, expected, SETTINGS)[1]
+
+
+def test_one_project_counts_as_every_project_does(db) -> None:
+    """One project's callers are counted in Python from its (topic, contact) pairs, every project's by the
+    database: the same figures either way, a caller on several days of the window counted once."""
+    with db.session() as session:
+        _add(session, 100, "x1", "lanting", "停车", START + timedelta(days=2), "13944440000", agent="9001")
+        _add(session, 101, "x2", "lanting", "停车", START + timedelta(days=3), "13955550000", agent="9001")
+    with db.session() as session:
+        every = {(c.project, c.topic): c for c in hot_issues(session, SETTINGS, START, END).items}
+        for project in ("yangguang", "lanting"):
+            one = hot_issues(session, SETTINGS, START, END, project=project)
+            assert one.items == [c for c in every.values() if c.project == project]
+    parking = every[("lanting", "停车")]
+    assert (parking.calls, parking.callers) == (3, 2)
+    assert parking.daily == {START: 1, START + timedelta(days=2): 1, START + timedelta(days=3): 1}
+
+
+def test_examples_at_the_edges_of_local_days(db) -> None:
+    """Examples are read on ``at`` as well as ``day``: a call of the window's first local day that started the
+    UTC day before (08:00 local, UTC+8) is an example, one of the day after the window is not."""
+    with db.session() as session:
+        for i, (day, at) in enumerate([(START, datetime.combine(START, datetime.min.time()) - timedelta(hours=8)),
+                                       (END + timedelta(days=1), datetime.combine(END, datetime.min.time())
+                                        + timedelta(hours=20))]):  # fmt: skip
+            session.add(Call(id=f"e{i}", agent_id="8001", started_at=at, day=day, audio_sha256=f"e{i}".ljust(64, "0"),
+                             audio_bytes=1, audio_name=f"e{i}.wav", source="import", status="done", attempts=1,
+                             created_at=at, updated_at=at, project="edge"))  # fmt: skip
+            session.flush()
+            session.add(CallTopic(call_id=f"e{i}", topic="安保", project="edge", day=day, at=at, agent_id="8001",
+                                  caller=f"1396666000{i}", unit=None, contact=f"1396666000{i}"))  # fmt: skip
+    with db.session() as session:
+        found = hot_issues(session, SETTINGS, START, END, project="edge")
+    assert [(c.calls, c.example_call_ids) for c in found.items] == [(1, ["e0"])]
