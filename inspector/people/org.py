@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, 
 from sqlalchemy.orm import Session
 
 from inspector.errors import RuleFileError
-from inspector.qa.rules.loader import _reason, _refuse_duplicate_keys, _walk, validation_error
+from inspector.qa.rules.loader import _field_name, _reason, _refuse_duplicate_keys, _walk, validation_error
 from inspector.store.org import Node, OrgTree, replace_tree
 from inspector.vocab import OrgLevel, label
 from inspector.yamlfile import read_yaml
@@ -58,37 +58,34 @@ class TeamSpec(_Strict):
     name: _Name = ""
 
 
-def _teams(value: Any) -> Any:
-    """A team given as its id alone (``A组``) is ``{id: A组}``."""
-    if isinstance(value, list):
-        return [{"id": v} if isinstance(v, str | int) and not isinstance(v, bool) else v for v in value]
-    return value
+class _WithTeams(_Strict):
+    @field_validator("teams", mode="before", check_fields=False)
+    @classmethod
+    def _team_ids(cls, value: Any) -> Any:
+        """A team given as its id alone (``A组``) is ``{id: A组}``."""
+        if isinstance(value, list):
+            return [{"id": v} if isinstance(v, str | int) and not isinstance(v, bool) else v for v in value]
+        return value
 
 
-class ProjectSpec(_Strict):
+class ProjectSpec(_WithTeams):
     id: _Id
     name: _Name = ""
     teams: list[TeamSpec] = []
 
-    _as_teams = field_validator("teams", mode="before")(_teams)
 
-
-class RegionSpec(_Strict):
+class RegionSpec(_WithTeams):
     id: _Id
     name: _Name = ""
     projects: list[ProjectSpec] = []
     teams: list[TeamSpec] = []
 
-    _as_teams = field_validator("teams", mode="before")(_teams)
 
-
-class OrgSpec(_Strict):
+class OrgSpec(_WithTeams):
     id: _Id
     name: _Name = ""
     regions: list[RegionSpec] = []
     teams: list[TeamSpec] = []
-
-    _as_teams = field_validator("teams", mode="before")(_teams)
 
     def nodes(self) -> list[tuple[list[int | str], Node]]:
         """(where in the document, node) for every node, parents before children."""
@@ -123,10 +120,7 @@ def level_name(level: OrgLevel | str) -> str:
 
 
 def _json_field(loc: list[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "（顶层）"
+    return _field_name([f"[{part}]" if isinstance(part, int) else part for part in loc])
 
 
 def parse_org(data: Any) -> OrgSpec:
