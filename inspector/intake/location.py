@@ -1,11 +1,14 @@
 """Where a call is about: the project (项目/小区), the building and the unit (房号), from metadata or from what
 was said on the call.
 
-Canonical forms: a building is its number and 号楼 (三号楼, 3栋, 3幢 → ``3号楼``) or its letter and 座 (``B座``);
-a unit is the building, the 单元 when said, and the room (三号楼一单元六零一 → ``3号楼1单元601``). Rooms are
-found by the personal-data detector's address reading (``inspector.privacy.detection``), so an address masked
-in a transcript and the unit stored for the call are the same reading; buildings said without a room
-(三号楼的电梯坏了) are read here. Chinese numerals become digits with the shared number normalization (cn2an).
+Canonical forms: a building is its number and 号楼 (三号楼, 3栋, 3幢 → ``3号楼``) or its letter and 座 (B座, C栋
+→ ``B座``, ``C座``); a unit is the building, the 单元 when said, and the room (三号楼一单元六零一 →
+``3号楼1单元601``). Rooms are found by the personal-data detector's address reading
+(``inspector.privacy.detection``, its parser ``inspector.privacy.address``), so an address masked in a
+transcript and the unit stored for the call are the same reading: the parts of an address with fillers
+between them (六号楼二单元，呃，五零一), a room said before its building (我家三零二，三号楼的), a room said as a
+number (两千零三), labels (楼号是九，单元是二，房号五零一). Buildings said without a room (三号楼的电梯坏了) are
+read with the same parser's building words; a count is not a building (两栋楼停电了, 这三栋).
 
 A project is recognised only from the company's list (``inspector.intake.projects``): by its name or an alias,
 or by the same pinyin (ASR writes 杨光花园 for 阳光花园), at a lower confidence.
@@ -20,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inspector.intake.projects import ProjectCatalog
+from inspector.privacy.address import find_buildings
 from inspector.privacy.detection import detect
-from inspector.text.normalize import normalize_for_cer
+from inspector.text.normalize import clean_text, normalize_for_cer
 from inspector.text.pinyin import find_phrase, syllables
 from inspector.vocab import PiiKind
 
@@ -47,9 +51,6 @@ BUILDING_ONLY_CONFIDENCE = 0.7
 PROJECT_CONFIDENCE = 0.9
 HOMOPHONE_CONFIDENCE = 0.75
 
-_BUILDING_ALONE = re.compile(
-    r"(?<![0-9a-z])(?P<num>[0-9]{1,3})\s?(?P<suffix>号楼|栋|幢)|(?<![0-9a-z])(?P<letter>[a-z])座"
-)
 # The detector's reading of an address: [community][二期][5号院]3号楼[1单元][15层]601[室].
 _UNIT = re.compile(
     r"(?P<building>[0-9]{1,3}|[A-Za-z])(?P<suffix>号楼|栋|幢|座)(?:(?P<unit>[0-9]{1,2})单元)?(?:[0-9]{1,2}[楼层])?"
@@ -60,9 +61,9 @@ _DASHED = re.compile(r"(?P<building>[0-9]{1,3})\s*[-－—/]\s*(?P<unit>[0-9]{1,
 
 
 def canonical_building(number: str, suffix: str) -> str:
-    """``3号楼`` for 号楼/栋/幢, ``B座`` / ``3座`` for 座, ``C栋`` for a lettered 栋/幢/号楼."""
-    if not number.isdigit():  # a letter: B座, C栋
-        return number.upper() + ("座" if suffix == "座" else "栋")
+    """``3号楼`` for 号楼/栋/幢, ``3座`` for a numbered 座, ``B座`` for a letter (B座, C栋, D幢)."""
+    if not number.isdigit():  # a letter: a tower, whatever word follows it
+        return number.upper() + "座"
     if suffix == "座":
         return str(int(number)) + "座"
     return str(int(number)) + "号楼"
@@ -86,12 +87,9 @@ def _read_unit(value: str) -> tuple[str, str] | None:
 
 
 def _read_building(text: str) -> str | None:
-    m = _BUILDING_ALONE.search(normalize_for_cer(text))
-    if m is None:
-        return None
-    if m.group("letter"):
-        return canonical_building(m.group("letter"), "座")
-    return canonical_building(m.group("num"), m.group("suffix"))
+    """The first building said in ``text`` (not a count: 两栋楼), canonical; None when none is."""
+    found = find_buildings(clean_text(text))
+    return canonical_building(found[0].number, found[0].suffix) if found else None
 
 
 def from_metadata(

@@ -28,12 +28,17 @@ number found: digits in its block (13912345678 123: the 123) and blocks of 3+ di
 is read again (masking is idempotent). Left out: a standalone 8-digit date (20240305) and 10-digit
 400/800 service numbers.
 
-Addresses: a building (3号楼, 五号楼, 3栋, 12幢, B座; optionally after 二期 / 5号院), an optional unit
-(1单元) and floor (15层), then a room of 3-4 digits (601, 一零二室), with the community name before it
-when it has one (阳光花园, 万科城). Decided: a room alone (502室, 我家502) and a building without a room
-(三号楼的电梯, 3号楼1单元的门禁) are not addresses: they name no household, and rooms of offices and
-equipment (会议室301) would be masked. Plates: province + letter + 5 characters (粤B12345), or 6 for new
-energy (京A·D12345, 粤B12345F), with spaces, a middle dot or Chinese digits as ASR writes them.
+Addresses (read by the parser in ``inspector.privacy.address``): a building (3号楼, 五号楼, 3栋, 12幢, B座,
+C栋; optionally after 二期 / 5号院; or 楼号是九), an optional unit (1单元, 单元是二) and floor (15层), then a room of
+3-4 digits (601, 一零二室, 一 零 一) or, after them, a room said as a number (两千零三), with the community name
+before it when it has one (阳光花园, 万科城); fillers may stand between the parts (六号楼二单元，呃，五零一; 七号楼二
+单元的住户七零一), and a room introduced as one's own may come before its building (我家三零二，三号楼的). The value
+keeps the building word as said (12栋3单元1502, B座1203). Decided: a room alone (502室, 我家502) and a building
+without a room (三号楼的电梯, 3号楼1单元的门禁) are not addresses: they name no household, and rooms of offices
+and equipment (会议室301) would be masked; nor is a count of buildings (两栋楼, 这三栋).
+
+Plates: province + letter + 5 characters (粤B12345), or 6 for new energy (京A·D12345, 粤B12345F), with spaces,
+a middle dot or Chinese digits as ASR writes them.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from functools import lru_cache
 from stdnum import luhn
 from stdnum.cn import ric
 
+from inspector.privacy.address import find_addresses
 from inspector.text.normalize import normalize_width
 from inspector.vocab import LABELS, PiiKind
 
@@ -149,30 +155,6 @@ _PLATE = re.compile(
 )
 _NEW_ENERGY = re.compile(r"[DF][A-HJ-NP-Z0-9][0-9]{4}|[0-9]{5}[DF]")
 
-_NUM = rf"(?:[0-9]{{1,4}}|[{_CN_DIGITS}十]{{1,3}})"
-_SEP = r"[\s，,]?"
-_ROOM_SEP = r"(?:[\s，,]|的)?"  # 三号楼二单元的五零二: speech puts 的 before the room
-_ADDRESS = re.compile(
-    rf"(?<![0-9A-Za-z{_CN_DIGITS}十])"
-    rf"(?:(?P<phase>{_NUM})期)?(?:(?P<yard>{_NUM})号院)?"
-    rf"(?P<building>{_NUM}|[A-Za-z])\s?(?P<bsuffix>号楼|栋|幢|座)"
-    rf"(?:{_SEP}(?P<unit>{_NUM})\s?单元)?"
-    rf"(?:{_SEP}(?P<floor>{_NUM})\s?(?P<fsuffix>[楼层]))?"
-    rf"{_ROOM_SEP}(?P<room>[0-9]{{3,4}}|[{_CN_DIGITS}]{{3,4}})(?P<rsuffix>室|房|号(?![楼码院]))?"
-    # Not a room when a number word follows; 楼上/楼下 (upstairs, downstairs) after a room still ends it.
-    rf"(?![0-9{_CN_DIGITS}十百千万.%％元块年月日点多余来几个户人家辆层]|楼(?![上下]))"
-)
-_BUILDING_HINT = re.compile("号楼|栋|幢|座")
-# Characters an address reaches before its building word (二期5号院12) and after it (longer than any match).
-_ADDRESS_REACH_BACK = 18
-_ADDRESS_REACH = 48
-_COMMUNITY_SUFFIXES = (
-    "小区", "花园", "家园", "公寓", "大厦", "广场", "社区", "新村", "公馆", "华庭", "山庄",
-    "苑", "园", "城", "府", "湾", "庭", "里", "村",
-)  # fmt: skip
-# Characters that end a community name when reading back from its suffix (我住在|阳光花园).
-_NAME_STOP = frozenset("我你他她您它们住在是的了家到去从和跟说这那个请问叫位于就还也都有给对把被门口前后旁边嗯啊呢吧吗")
-_MAX_NAME = 6
 
 
 @dataclass
@@ -556,64 +538,10 @@ def _plates(text: str) -> list[Detection]:
     return out
 
 
-def _address_matches(text: str) -> list[re.Match[str]]:
-    """``_ADDRESS`` matches, searched only around a building word (号楼, 栋, 幢, 座)."""
-    out: list[re.Match[str]] = []
-    done = 0
-    for hint in _BUILDING_HINT.finditer(text):
-        if hint.start() < done:
-            continue
-        endpos = min(len(text), hint.start() + _ADDRESS_REACH)
-        m = _ADDRESS.search(text, max(done, hint.start() - _ADDRESS_REACH_BACK), endpos)
-        if m is not None and (m.end() < endpos or endpos == len(text)):
-            out.append(m)
-            done = m.end()
-    return out
-
-
 def _addresses(text: str) -> list[Detection]:
-    out: list[Detection] = []
-    for m in _address_matches(text):
-        start = m.start()
-        name = _community_before(text, start)
-        parts = [name]
-        if m.group("phase"):
-            parts.append(_number(m.group("phase")) + "期")
-        if m.group("yard"):
-            parts.append(_number(m.group("yard")) + "号院")
-        parts.append(_number(m.group("building")).upper() + m.group("bsuffix"))
-        if m.group("unit"):
-            parts.append(_number(m.group("unit")) + "单元")
-        if m.group("floor"):
-            parts.append(_number(m.group("floor")) + m.group("fsuffix"))
-        parts.append(digits_of(m.group("room")) + (m.group("rsuffix") or ""))
-        confidence = ADDRESS_CONFIDENCE if name or m.group("unit") else ADDRESS_BARE_CONFIDENCE
-        out.append(Detection(PiiKind.ADDRESS, start - len(name), m.end(), "".join(parts), confidence))
-    return out
-
-
-def _community_before(text: str, start: int) -> str:
-    """The community name (阳光花园) right before an address's building, or ""."""
-    for suffix in _COMMUNITY_SUFFIXES:
-        if text.endswith(suffix, 0, start):
-            at = start - len(suffix)
-            while at > 0 and start - len(suffix) - at < _MAX_NAME and _name_char(text[at - 1]):
-                at -= 1
-            if start - len(suffix) - at >= 2:
-                return text[at:start]
-            return ""
-    return ""
-
-
-def _name_char(char: str) -> bool:
-    return ("\u4e00" <= char <= "\u9fff" or (char.isascii() and char.isalpha())) and char not in _NAME_STOP
-
-
-def _number(token: str) -> str:
-    """A building, unit or floor number in Arabic digits (十二 → 12, 五 → 5, 03 → 03)."""
-    if "十" not in token:
-        return digits_of(token) or token
-    tens, _, ones = token.partition("十")
-    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
-        return token
-    return str(int(digits_of(tens) or "1") * 10 + int(digits_of(ones) or "0"))
+    return [
+        Detection(
+            PiiKind.ADDRESS, a.start, a.end, a.value, ADDRESS_CONFIDENCE if a.full else ADDRESS_BARE_CONFIDENCE
+        )
+        for a in find_addresses(text)
+    ]

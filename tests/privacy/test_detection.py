@@ -7,6 +7,7 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from inspector.privacy.detection import PII_LABELS_ZH, Detection, PiiKind, detect, digits_of
+from inspector.privacy.masking import mask_text
 
 
 def valid_id(body17: str) -> str:
@@ -133,6 +134,44 @@ def test_each_kind_and_form(text: str, kind: PiiKind, piece: str | None, value: 
 )
 def test_property_domain_numbers_are_not_personal(text: str) -> None:
     assert detect(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "value"),
+    [
+        ("我家是八号楼三单元，嗯，一二零二", "八号楼三单元，嗯，一二零二", "8号楼3单元1202"),
+        ("九号楼一单元的业主一零零三，漏水了", "九号楼一单元的业主一零零三", "9号楼1单元1003"),
+        ("我家一一零二，八号楼的", "一一零二，八号楼", "8号楼1102"),
+        ("房间号是1203，在C座", "1203，在C座", "C座1203"),
+        ("三号楼两千零五", "三号楼两千零五", "3号楼2005"),
+        ("二 号 楼 三 单 元 五 零 二。", "二 号 楼 三 单 元 五 零 二", "2号楼3单元502"),
+        ("楼号是十二，单元是三，房号一五零二", "楼号是十二，单元是三，房号一五零二", "12号楼3单元1502"),
+        ("D栋一单元一零二", "D栋一单元一零二", "D栋1单元102"),
+        ("翠湖苑十栋的，二单元，八零一", "翠湖苑十栋的，二单元，八零一", "翠湖苑10栋2单元801"),
+    ],
+)  # fmt: skip
+def test_addresses_across_fillers_labels_and_word_order_are_masked(text: str, piece: str, value: str) -> None:
+    d = only(text)
+    assert (d.kind, d.value, text[d.start : d.end]) == (PiiKind.ADDRESS, value, piece)
+    masked = mask_text(text)
+    assert "[地址]" in masked and not any(c.isdigit() or c in "零一二三五八" for c in masked.replace("[地址]", ""))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["有三栋楼没有水了。", "小区有两栋楼在装修。", "这三栋都停电了。", "三号楼的物业费一共两千四。",
+     "五号楼，两千四百块。", "三号楼一单元，三百五十。", "车位二零八，在三号楼。", "快递柜三零五，五号楼。",
+     "我打了一一零，三号楼有人打架。"],
+)  # fmt: skip
+def test_counts_and_numbers_near_a_building_are_not_addresses(text: str) -> None:
+    assert detect(text) == []
+
+
+def test_a_room_next_to_a_phone_number_keeps_both() -> None:
+    found = detect("五号楼一单元三零三 一三八零零一三八零零零")
+    assert [(d.kind, d.value) for d in found] == [(PiiKind.ADDRESS, "5号楼1单元303"), (PiiKind.MOBILE, "13800138000")]
+    for text in ("五号楼 139 1234 5678", "五号楼，幺三九，幺二三四，五六七八"):  # a phone, not room 139
+        assert [(d.kind, d.value) for d in detect(text)] == [(PiiKind.MOBILE, "13912345678")]
 
 
 def test_id_x_is_a_valid_id_ending_in_x() -> None:
