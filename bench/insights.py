@@ -10,10 +10,10 @@ Generation reuses bench/scorecard.py (real ``calls`` and ``analyses`` rows), pla
 ``--projects`` projects with an owner (业主: phone number and unit) drawn from ``--owners`` with a heavy-tailed
 call rate (a few owners call very often), and 0–2 topics of the rule pack per call, with project-specific topic
 mixes and a few injected waves (one project's elevator, another's leaks, for a week). ``call_topics`` is then
-filled from the current analyses by the same statement the migration uses, and the repeat-contact links
-(``calls.repeat_of``, ``chain_id``, ``repeated``; ``agent_days.repeated``) are computed in Python by the rule
-``inspector.people.repeats`` applies as calls are scored; a sample of calls is then relinked by the
-production path and must come out the same.
+filled from the current analyses by the same statements the migrations use (rows, then contact chains), and the
+repeat-contact links (``calls.repeat_of``, ``chain_id``, ``repeated``; ``agent_days.repeated``) are computed in
+Python by the rule ``inspector.people.repeats`` applies as calls are scored; a sample of calls is then relinked
+by the production path and must come out the same.
 
 Timed, each query in its own session as an API request: ``hot_issues`` (every project, and one project) and
 ``repeat_chains`` (every project, one project, one agent) over random 30-day windows; p50 / p95 / max in ms.
@@ -41,6 +41,7 @@ from inspector.reports.hot_issues import hot_issues
 from inspector.settings import Settings
 from inspector.store.db import Database
 from inspector.store.schema import AgentDay, Analysis, Call, CallTopic
+from inspector.store.topics import relink_all
 
 TOPICS = ("漏水/维修", "噪音", "停车", "物业费", "垃圾清运", "电梯", "安保", "绿化")
 TOPIC_COUNTS = (0, 1, 1, 1, 1, 1, 1, 2)  # topics per call: mostly one, some none, some two
@@ -98,6 +99,7 @@ def fill_topics(db: Database) -> float:
     each = "json_each(a.topics) t" if db.dialect == "sqlite" else "json_array_elements_text(a.topics::json) AS t(value)"
     with db.engine.begin() as conn:
         conn.execute(text(FILL_TOPICS.format(each=each)))
+        relink_all(conn)  # the contact chains (prev_day) that inspector.store.topics keeps as calls are scored
     return time.perf_counter() - t
 
 

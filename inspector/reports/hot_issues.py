@@ -3,7 +3,8 @@
 Counted from ``call_topics`` (one row per topic of each call's current analysis) by local day:
 
 * **calls** — calls with the topic in the window [start, end]; **callers** — distinct callers among them
-  (``call_topics.contact``: number, else unit, else the call);
+  (``call_topics.contact``: number, else unit, else the call), counted as the rows that are a contact's first
+  in the window (``call_topics.prev_day``, kept by ``inspector.store.topics``);
 * **baseline** — the same project and topic over the ``baseline_days`` days (default 28) before the window:
   ``baseline_per_day`` = its calls / ``baseline_days``, and ``expected`` = that rate × the window's days;
 * **change** — calls / expected − 1 (None when nothing was expected);
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from scipy.special import pdtrc
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from inspector.settings import InsightSettings
@@ -77,23 +78,29 @@ def hot_issues(
     """Every (project, topic) with calls in [start, end], with its baseline and spike flag (see above).
     ``visible``: a condition on ``CallTopic`` columns (the API's per-principal filter).
 
-    Read in three grouped queries and the examples: the window's calls grouped by (day, project, topic), in the
-    order of ``ix_call_topics_day`` (no sort), whose rows are the daily counts and sum to the window's calls; the
-    baseline's calls (``_baseline``); the distinct callers (``_callers``); then the newest calls of the cells
-    shown with examples (``_examples``, one small query each)."""
+    Read in two grouped queries and the examples: the window's rows grouped by (day, project, topic) in the
+    order of ``ix_call_topics_day`` (no sort), counted (the daily counts) and summed for the contacts' first calls
+    in the window (``prev_day`` None or before ``start``: ``inspector.store.topics``), which are its distinct
+    callers; then the baseline's calls (``_baseline``). A ``visible`` filter may hide a contact's earlier call in
+    the window, so callers under one are counted from the contacts instead (``_callers``). Then the newest calls
+    of the cells shown with examples (``_examples``, one small query each)."""
     base_from, base_to = start - timedelta(days=settings.baseline_days), start - timedelta(days=1)
     scope = [] if project is None else [CallTopic.project == project]
     if visible is not None:
         scope.append(visible)
+    first_call = case((or_(CallTopic.prev_day.is_(None), CallTopic.prev_day < start), 1), else_=0)
     window: dict[tuple[str | None, str], dict[date, int]] = {}
-    for day, proj, topic, n in session.execute(
-        select(CallTopic.day, CallTopic.project, CallTopic.topic, func.count())
+    callers: dict[tuple[str | None, str], int] = {}
+    for day, proj, topic, n, first in session.execute(
+        select(CallTopic.day, CallTopic.project, CallTopic.topic, func.count(), func.sum(first_call))
         .where(CallTopic.day.in_(_days(start, end)), *scope)
         .group_by(CallTopic.day, CallTopic.project, CallTopic.topic)
     ):
         window.setdefault((proj, topic), {})[day] = int(n)
-    baseline = _baseline(session, base_from, base_to, project, scope)
-    callers = _callers(session, start, end, project, scope)
+        callers[(proj, topic)] = callers.get((proj, topic), 0) + int(first)
+    baseline = _baseline(session, base_from, base_to, scope)
+    if visible is not None:
+        callers = _callers(session, start, end, scope)
     days = (end - start).days + 1
     cells: list[HotIssue] = []
     for (proj, topic), daily in window.items():
@@ -117,38 +124,30 @@ def _days(first: date, last: date) -> list[date]:
 
 
 def _baseline(
-    session: Session, base_from: date, base_to: date, project: str | None, scope: list[ColumnElement[bool]]
+    session: Session, base_from: date, base_to: date, scope: list[ColumnElement[bool]]
 ) -> dict[tuple[str | None, str], int]:
-    """Calls of each (project, topic) in [base_from, base_to]. Every project: grouped by (project, topic), a
-    few hundred rows. One project: grouped by day too, read per day from ``ix_call_topics_day`` and summed here
-    (grouped on project and topic alone it would be planned on ``ix_call_topics_project_topic_at``, over all
-    the project's rows)."""
+    """Calls of each (project, topic) in [base_from, base_to]: counted per day in the order of
+    ``ix_call_topics_day``, then summed per cell by the database over those few rows. (Grouped on project and
+    topic alone, the query may be planned on ``ix_call_topics_project_topic_at``, over every row of the year.)"""
     key = (CallTopic.project, CallTopic.topic)
-    where = [CallTopic.day.in_(_days(base_from, base_to)), *scope]
-    if project is None:
-        rows = session.execute(select(*key, func.count()).where(*where).group_by(*key))
-        return {(p, t): int(n) for p, t, n in rows}
-    totals: dict[tuple[str | None, str], int] = {}
-    for p, t, n in session.execute(select(*key, func.count()).where(*where).group_by(CallTopic.day, *key)):
-        totals[(p, t)] = totals.get((p, t), 0) + int(n)
-    return totals
+    per_day = (
+        select(*key, func.count().label("n"))
+        .where(CallTopic.day.in_(_days(base_from, base_to)), *scope)
+        .group_by(CallTopic.day, *key)
+        .subquery()
+    )
+    rows = session.execute(select(per_day.c.project, per_day.c.topic, func.sum(per_day.c.n))
+                           .group_by(per_day.c.project, per_day.c.topic))  # fmt: skip
+    return {(p, t): int(n) for p, t, n in rows}
 
 
 def _callers(
-    session: Session, start: date, end: date, project: str | None, scope: list[ColumnElement[bool]]
+    session: Session, start: date, end: date, scope: list[ColumnElement[bool]]
 ) -> dict[tuple[str | None, str], int]:
-    """Distinct callers (``contact``) of each (project, topic) in [start, end]. Every project: counted by the
-    database (one sort of the window's rows). One project: its window's (topic, contact) pairs are few, read per
-    day from ``ix_call_topics_day`` and counted here (a grouped query on project and topic would be planned on
-    ``ix_call_topics_project_topic_at``, over all the project's rows)."""
+    """Distinct callers (``contact``) of each (project, topic) in [start, end] among the rows ``scope`` lets
+    through, counted by the database: its (topic, contact) pairs grouped per day on ``ix_call_topics_day``,
+    then per cell here."""
     key = (CallTopic.project, CallTopic.topic)
-    if project is None:
-        rows = session.execute(
-            select(*key, func.count(func.distinct(CallTopic.contact)))
-            .where(CallTopic.day >= start, CallTopic.day <= end, *scope)
-            .group_by(*key)
-        )
-        return {(p, t): int(n) for p, t, n in rows}
     pairs = session.execute(
         select(*key, CallTopic.contact)
         .where(CallTopic.day.in_(_days(start, end)), *scope)

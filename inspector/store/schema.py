@@ -457,9 +457,13 @@ class CallTopic(Base):
     caller: Mapped[str | None] = mapped_column(String(64))
     unit: Mapped[str | None] = mapped_column(String(64))
     contact: Mapped[str] = mapped_column(String(200))
+    # The day of the previous row of the same (project, topic, contact) in (day, at, call_id) order; None for the
+    # first. A window's distinct callers are its rows whose prev_day is None or before the window.
+    prev_day: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (
-        Index("ix_call_topics_day", "day", "project", "topic", "contact"),
+        Index("ix_call_topics_day", "day", "project", "topic", "prev_day", "contact"),
+        Index("ix_call_topics_contact", "contact", "topic", "project", "day", "at", "call_id"),
         Index("ix_call_topics_project_topic_at", "project", "topic", "at"),
         Index("ix_call_topics_caller", "caller", "topic", "at"),
         Index("ix_call_topics_unit", "project", "unit", "topic", "at"),

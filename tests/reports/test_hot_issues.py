@@ -13,6 +13,7 @@ from scipy.stats import poisson
 from inspector.reports.hot_issues import MIN_EXPECTED, hot_issues, spike_test
 from inspector.settings import InsightSettings
 from inspector.store.schema import Agent, Call, CallTopic
+from inspector.store.topics import refresh_call_topics
 
 START, END = date(2024, 3, 25), date(2024, 3, 31)  # a week; the baseline is the 28 days before
 SETTINGS = InsightSettings()
@@ -22,10 +23,10 @@ def _add(session, n: int, call_id: str, project: str | None, topic: str, day: da
     at = datetime.combine(day, datetime.min.time()) + timedelta(hours=2, minutes=n)
     session.add(Call(id=call_id, agent_id=agent, started_at=at, day=day, audio_sha256=call_id.ljust(64, "0"),
                      audio_bytes=1, audio_name=f"{call_id}.wav", source="import", status="done", attempts=1,
-                     created_at=at, updated_at=at, project=project))  # fmt: skip
+                     created_at=at, updated_at=at, project=project,
+                     caller=None if contact.startswith("call:") else contact))  # fmt: skip
     session.flush()
-    session.add(CallTopic(call_id=call_id, topic=topic, project=project, day=day, at=at, agent_id=agent,
-                          caller=contact, unit=None, contact=contact))  # fmt: skip
+    refresh_call_topics(session, session.get(Call, call_id), [topic])
 
 
 @pytest.fixture
@@ -98,8 +99,9 @@ def test_the_spike_test_is_the_poisson_tail(calls: int, expected: float) -> None
 
 
 def test_one_project_counts_as_every_project_does(db) -> None:
-    """One project's callers are counted in Python from its (topic, contact) pairs, every project's by the
-    database: the same figures either way, a caller on several days of the window counted once."""
+    """One project's figures are those of every project's, a caller on several days of the window counted once;
+    under a visibility filter callers are counted from the (topic, contact) pairs instead, with the same
+    result when nothing is hidden."""
     with db.session() as session:
         _add(session, 100, "x1", "lanting", "停车", START + timedelta(days=2), "13944440000", agent="9001")
         _add(session, 101, "x2", "lanting", "停车", START + timedelta(days=3), "13955550000", agent="9001")
@@ -108,6 +110,8 @@ def test_one_project_counts_as_every_project_does(db) -> None:
         for project in ("yangguang", "lanting"):
             one = hot_issues(session, SETTINGS, START, END, project=project)
             assert one.items == [c for c in every.values() if c.project == project]
+        everyone = hot_issues(session, SETTINGS, START, END, visible=CallTopic.agent_id.in_(["8001", "9001"]))
+        assert {(c.project, c.topic): c for c in everyone.items} == every
     parking = every[("lanting", "停车")]
     assert (parking.calls, parking.callers) == (3, 2)
     assert parking.daily == {START: 1, START + timedelta(days=2): 1, START + timedelta(days=3): 1}
@@ -122,10 +126,9 @@ def test_examples_at_the_edges_of_local_days(db) -> None:
                                         + timedelta(hours=20))]):  # fmt: skip
             session.add(Call(id=f"e{i}", agent_id="8001", started_at=at, day=day, audio_sha256=f"e{i}".ljust(64, "0"),
                              audio_bytes=1, audio_name=f"e{i}.wav", source="import", status="done", attempts=1,
-                             created_at=at, updated_at=at, project="edge"))  # fmt: skip
+                             created_at=at, updated_at=at, project="edge", caller=f"1396666000{i}"))  # fmt: skip
             session.flush()
-            session.add(CallTopic(call_id=f"e{i}", topic="安保", project="edge", day=day, at=at, agent_id="8001",
-                                  caller=f"1396666000{i}", unit=None, contact=f"1396666000{i}"))  # fmt: skip
+            refresh_call_topics(session, session.get(Call, f"e{i}"), ["安保"])
     with db.session() as session:
         found = hot_issues(session, SETTINGS, START, END, project="edge")
     assert [(c.calls, c.example_call_ids) for c in found.items] == [(1, ["e0"])]
