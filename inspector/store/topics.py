@@ -14,7 +14,9 @@ instead of sorting the window's contacts. ``refresh_call_topics`` keeps the chai
 out of order or a rescore changes a call's topics, day or caller: a removed row hands its ``prev_day`` to the
 row after it, a new row takes the day of the row before it and gives its own day to the row after it. On
 PostgreSQL the chains a call touches are locked (transaction advisory locks, in a fixed order) so two workers
-scoring calls of one caller at once cannot both link to the same predecessor. Rows without a day are in no
+scoring calls of one caller at once (an owner who calls straight back) cannot both link to the same predecessor.
+Two rescores of one owner's calls may still deadlock on a lock and a call row; PostgreSQL then aborts one, and
+its job is retried like any transient error (``inspector.service.call_job``). Rows without a day are in no
 chain. Migration 0016 computed the chains of stored rows with the same order (``LAG(day) OVER …``).
 """
 
