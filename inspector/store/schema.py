@@ -31,7 +31,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLLUP_JSON = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -236,9 +239,11 @@ class AgentDay(Base):
     fatal: Mapped[int] = mapped_column(Integer)
     # Calls with a low-confidence finding that no reviewer has confirmed or rejected yet.
     uncertain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    dimensions: Mapped[dict[str, Any]] = mapped_column(JSON)  # {dimension id: sum of scores}
-    checks: Mapped[dict[str, Any]] = mapped_column(JSON)  # {check category: calls where it happened}
-    missed: Mapped[dict[str, Any]] = mapped_column(JSON)  # {rule id: calls it deducted points on}
+    # Summed inside the database by scorecards of whole org nodes: binary jsonb on PostgreSQL (json would be
+    # parsed again for every key read), JSON text on SQLite.
+    dimensions: Mapped[dict[str, Any]] = mapped_column(ROLLUP_JSON)  # {dimension id: sum of scores}
+    checks: Mapped[dict[str, Any]] = mapped_column(ROLLUP_JSON)  # {check category: calls where it happened}
+    missed: Mapped[dict[str, Any]] = mapped_column(ROLLUP_JSON)  # {rule id: calls it deducted points on}
     repeated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # calls a later call repeats
 
     __table_args__ = (Index("ix_agent_days_team_day", "team_id", "day"),)

@@ -1,4 +1,4 @@
-"""Migration 0016 on stored rows (SQLite and PostgreSQL): call_topics rows written before it get the contact
+"""Migrations on stored rows (SQLite and PostgreSQL). 0016: call_topics rows written before it get the contact
 chains that ``inspector.store.topics`` keeps from then on."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, select, text
 
 from inspector.store.db import MIGRATIONS_DIR
-from inspector.store.schema import CallTopic
+from inspector.store.schema import AgentDay, CallTopic
 
 DAY0 = date(2024, 5, 1)
 # (call, day offset, hour, topic, contact, project): a caller twice on one day, another caller, a call
@@ -60,3 +60,25 @@ def test_stored_rows_get_their_chains(database_url) -> None:
     day = [DAY0 + timedelta(days=i) for i in range(5)]
     # c1 → c2 → c3 (same day, by time); c4 another caller; c5 and c6 other chains; c7 has no day.
     assert found == {"c1": None, "c2": day[0], "c3": day[2], "c4": None, "c5": None, "c6": None, "c7": None}
+
+
+def test_rollup_json_survives_jsonb(database_url) -> None:
+    """0017: the rollup's JSON columns become jsonb on PostgreSQL (SQLite keeps text); stored values read back."""
+    engine = create_engine(database_url)
+    row = {"dimensions": '{"礼貌": 190.0}', "checks": '{"greeting": 2, "escalation": 1}', "missed": '{"r1": 1}'}
+    try:
+        with engine.begin() as connection:
+            _upgrade(connection, "0016")
+            connection.execute(text("INSERT INTO agents (id, name, created_at) VALUES ('8001', '甲', :at)"),
+                               {"at": datetime(2024, 1, 1)})  # fmt: skip
+            connection.execute(text(
+                "INSERT INTO agent_days (agent_id, day, calls, score_sum, red, yellow, blue, fatal, uncertain,"
+                " dimensions, checks, missed, repeated) VALUES ('8001', :day, 2, 190.0, 0, 1, 0, 0, 0,"
+                " :dimensions, :checks, :missed, 0)"
+            ), {"day": DAY0, **row})  # fmt: skip
+            _upgrade(connection, "head")
+            found = connection.execute(select(AgentDay.dimensions, AgentDay.checks, AgentDay.missed)).one()
+            total = connection.execute(select(AgentDay.checks["greeting"].as_integer())).scalar()
+    finally:
+        engine.dispose()
+    assert tuple(found) == ({"礼貌": 190.0}, {"greeting": 2, "escalation": 1}, {"r1": 1}) and total == 2
