@@ -239,11 +239,11 @@ class AgentDay(Base):
     fatal: Mapped[int] = mapped_column(Integer)
     # Calls with a low-confidence finding that no reviewer has confirmed or rejected yet.
     uncertain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Summed inside the database by scorecards of whole org nodes: binary jsonb on PostgreSQL (json would be
-    # parsed again for every key read), JSON text on SQLite.
-    dimensions: Mapped[dict[str, Any]] = mapped_column(ROLLUP_JSON)  # {dimension id: sum of scores}
+    dimensions: Mapped[dict[str, Any]] = mapped_column(JSON)  # {dimension id: sum of scores}, in the pack's order
+    # Summed per category inside the database by scorecards of whole org nodes: binary jsonb on PostgreSQL
+    # (json text would be parsed again for every key read; jsonb reorders keys, which CHECK_CATEGORIES fixes).
     checks: Mapped[dict[str, Any]] = mapped_column(ROLLUP_JSON)  # {check category: calls where it happened}
-    missed: Mapped[dict[str, Any]] = mapped_column(ROLLUP_JSON)  # {rule id: calls it deducted points on}
+    missed: Mapped[dict[str, Any]] = mapped_column(JSON)  # {rule id: calls it deducted points on}
     repeated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # calls a later call repeats
 
     __table_args__ = (Index("ix_agent_days_team_day", "team_id", "day"),)

@@ -63,9 +63,11 @@ def test_stored_rows_get_their_chains(database_url) -> None:
 
 
 def test_rollup_json_survives_jsonb(database_url) -> None:
-    """0017: the rollup's JSON columns become jsonb on PostgreSQL (SQLite keeps text); stored values read back."""
+    """0017: the rollup's checks become jsonb on PostgreSQL (SQLite keeps text); stored values read back, and
+    dimensions keep their order."""
     engine = create_engine(database_url)
-    row = {"dimensions": '{"礼貌": 190.0}', "checks": '{"greeting": 2, "escalation": 1}', "missed": '{"r1": 1}'}
+    dimensions = '{"礼貌用语": 190.0, "规范": 180.0}'  # jsonb would put the shorter key first
+    row = {"dimensions": dimensions, "checks": '{"greeting": 2, "escalation": 1}', "missed": '{"r1": 1}'}
     try:
         with engine.begin() as connection:
             _upgrade(connection, "0016")
@@ -81,4 +83,5 @@ def test_rollup_json_survives_jsonb(database_url) -> None:
             total = connection.execute(select(AgentDay.checks["greeting"].as_integer())).scalar()
     finally:
         engine.dispose()
-    assert tuple(found) == ({"礼貌": 190.0}, {"greeting": 2, "escalation": 1}, {"r1": 1}) and total == 2
+    assert tuple(found) == ({"礼貌用语": 190.0, "规范": 180.0}, {"greeting": 2, "escalation": 1}, {"r1": 1})
+    assert list(found[0]) == ["礼貌用语", "规范"] and total == 2

@@ -1,4 +1,4 @@
-"""agent_days JSON columns as jsonb on PostgreSQL (org-node scorecards sum them inside the database)
+"""agent_days.checks as jsonb on PostgreSQL (org-node scorecards sum its categories inside the database)
 
 Revision ID: 0017
 Revises: 0016
@@ -16,7 +16,8 @@ down_revision = "0016"
 branch_labels = None
 depends_on = None
 
-COLUMNS = ("dimensions", "checks", "missed")
+# dimensions and missed stay json: jsonb would reorder their keys (the pack's dimension order is shown).
+COLUMNS = ("checks",)
 
 
 def upgrade() -> None:
