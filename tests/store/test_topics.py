@@ -4,6 +4,7 @@ contact) chain, and a window's first-contact rows are its distinct callers."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -102,3 +103,37 @@ def test_a_rescore_that_keeps_the_topics_keeps_the_rows(chains) -> None:
         refresh_call_topics(session, call, [])  # the middle call leaves: the last links to the first
     with chains.session() as session:
         assert session.get(CallTopic, ("c2", "电梯")).prev_day == DAY0
+
+
+def test_two_workers_scoring_one_callers_calls_at_once_link_them(postgres_url) -> None:
+    """PostgreSQL: while one transaction has stored the first call of a caller (not yet committed), a second
+    one storing the caller's next call waits on the chain's lock, then links to it; without the lock it would
+    not see the first call, and the caller would count twice."""
+    from inspector.store.db import Database
+
+    db = Database(postgres_url)
+    db.upgrade()
+    try:
+        with db.session() as session:
+            session.add(Agent(id="8001", name="甲", created_at=datetime(2024, 1, 1)))
+            for i in range(2):
+                _call(session, i).caller = "13900000001"
+        linked: list[date | None] = []
+
+        def second() -> None:
+            with db.session() as session:
+                call = _call(session, 1)
+                call.day = DAY0 + timedelta(days=1)
+                call.started_at = datetime.combine(call.day, datetime.min.time())
+                linked.extend(r.prev_day for r in refresh_call_topics(session, call, ["电梯"]))
+
+        with db.session() as session:
+            refresh_call_topics(session, _call(session, 0), ["电梯"])
+            worker = threading.Thread(target=second)
+            worker.start()
+            worker.join(timeout=1.0)
+            assert worker.is_alive() and not linked  # waiting for this transaction's chain lock
+        worker.join(timeout=30)
+        assert linked == [DAY0]
+    finally:
+        db.dispose()
