@@ -47,7 +47,7 @@ def agents_summary(
     (and, with ``team_id``, is in that team) but has no calls gets a row with 0 calls and an empty average;
     unknown ids are left out.
     """
-    query = grouped(session, date_from, date_to)
+    query = grouped(date_from, date_to)
     teams: frozenset[str] | None = None if team_id is None else (
         frozenset({team_id}) if isinstance(team_id, str) else team_id
     )

@@ -59,7 +59,7 @@ def leaderboard(
     Ties (equal rounded averages) go to more calls, then to the smaller agent id.
     """
     teams = {team_id} if isinstance(team_id, str) else team_id
-    query = grouped(session, date_from, date_to).where(AgentDay.team_id.in_(sorted(teams)))
+    query = grouped(date_from, date_to).where(AgentDay.team_id.in_(sorted(teams)))
     totals = {a: t for a, t in totals_by_agent(session, query).items() if t.calls >= max(1, min_calls)}
     names = names_of(session, sorted(totals))
     board = sorted(

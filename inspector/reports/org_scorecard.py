@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inspector.qa.rules.engine import CHECK_CATEGORIES
-from inspector.reports.rollup import average, check_rates, in_range, rate
+from inspector.reports.rollup import average, check_rates, check_sums, in_range, rate
 from inspector.store.org import Node, OrgTree
 from inspector.store.schema import AgentDay
 from inspector.vocab import OrgLevel
@@ -110,7 +110,7 @@ def team_totals(
     Python, where a group's year would be hundreds of thousands of them."""
     if not teams:
         return {}
-    checks = [func.sum(AgentDay.checks[c].as_integer()) for c in CHECK_CATEGORIES]
+    checks = check_sums()
     query = in_range(
         select(
             AgentDay.team_id,

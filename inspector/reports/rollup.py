@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, func, literal, select
+from sqlalchemy import Select, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from inspector.qa.rules.engine import CHECK_CATEGORIES
@@ -89,15 +89,14 @@ def json_text(column: Any) -> Any:
     return cast(column, Text)
 
 
-def json_concat(session: Session, column: Any) -> Any:
-    """Per group, the JSON texts of ``column`` joined by commas."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.string_agg(json_text(column), literal(",", Text))
-    return func.group_concat(json_text(column), literal(",", Text))
+def check_sums() -> list[Any]:
+    """Per group, the sum of each check category of ``agent_days.checks``, read inside the database (jsonb on
+    PostgreSQL: no text is parsed per row; JSON text with SQLite's cached parse)."""
+    return [func.sum(AgentDay.checks[c].as_integer()) for c in CHECK_CATEGORIES]
 
 
-def grouped(session: Session, date_from: date | None, date_to: date | None) -> Select[Any]:
-    """Per agent over the range: sums of the counters and the checks' JSON texts (see ``json_concat``)."""
+def grouped(date_from: date | None, date_to: date | None) -> Select[Any]:
+    """Per agent over the range: sums of the counters and of each check category (``check_sums``)."""
     return in_range(
         select(
             AgentDay.agent_id,
@@ -107,7 +106,7 @@ def grouped(session: Session, date_from: date | None, date_to: date | None) -> S
             func.sum(AgentDay.yellow),
             func.sum(AgentDay.blue),
             func.sum(AgentDay.fatal),
-            json_concat(session, AgentDay.checks),
+            *check_sums(),
         ).group_by(AgentDay.agent_id),
         date_from,
         date_to,
@@ -117,7 +116,7 @@ def grouped(session: Session, date_from: date | None, date_to: date | None) -> S
 def totals_by_agent(session: Session, query: Select[Any]) -> dict[str, Totals]:
     """The totals per agent of a ``grouped`` query."""
     totals: dict[str, Totals] = {}
-    for agent_id, calls, score_sum, red, yellow, blue, fatal, checks in session.execute(query):
+    for agent_id, calls, score_sum, red, yellow, blue, fatal, *counts in session.execute(query):
         totals[agent_id] = Totals(
             calls=int(calls),
             score_sum=float(score_sum),
@@ -125,7 +124,7 @@ def totals_by_agent(session: Session, query: Select[Any]) -> dict[str, Totals]:
             yellow=int(yellow),
             blue=int(blue),
             fatal=int(fatal),
-            checks=sum_json([checks], CHECK_CATEGORIES),
+            checks={c: int(n or 0) for c, n in zip(CHECK_CATEGORIES, counts, strict=True)},
         )
     return totals
 
