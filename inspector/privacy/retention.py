@@ -6,8 +6,8 @@
   ``audio_purged_at``;
 - ``masked_audio_days``: the masked copies (``masked_audio`` rows, ``inspector.privacy.audio``) are removed,
   blob and row;
-- ``transcript_days``: the transcript (``transcripts``) and its utterance rows are deleted and the call gets
-  ``transcript_purged_at``.
+- ``transcript_days``: the transcript (``transcripts``), its utterance rows and the phrases cut from them
+  (``call_phrases``) are deleted and the call gets ``transcript_purged_at``.
 
 Every period counts from the call's age: its start time when the PBX gave one, else when it was registered
 (naive UTC, like every stored time). The masked copies go by the call's age too, not by when they were
@@ -49,6 +49,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from inspector.settings import RetentionSettings, Settings
 from inspector.store.blobs import AudioStore, LocalAudioStore
 from inspector.store.db import Database, chunks, utcnow
+from inspector.store.phrases import delete_phrases
 from inspector.store.schema import Call, MaskedAudio, TranscriptRecord, UtteranceRecord
 from inspector.vocab import CallStatus
 
@@ -344,6 +345,7 @@ def _purge_transcripts(db: Database, report: KindReport, clock: _Clock, batch: i
                 if not marked:
                     continue
                 session.execute(delete(UtteranceRecord).where(UtteranceRecord.call_id.in_(marked)))
+                delete_phrases(session, marked)  # cut from the transcript's words: they go with it
                 deleted = session.execute(delete(TranscriptRecord).where(TranscriptRecord.call_id.in_(marked)))
                 report.count += deleted.rowcount
 

@@ -8,9 +8,12 @@ as hot-issue spikes (``hot_issues.spike_test``): a phrase is emerging when at le
 calls of the window say it and the probability of that many under the baseline rate is below ``spike_p``.
 ``new``: the baseline never had it. A phrase inside a longer emerging phrase with as many calls is dropped.
 
-Cost: the transcripts are read on request, so each period is capped at the ``emerging_max_calls`` most recent
-calls (the rates are per call read, so a cap changes the precision, not the scale). Phrases with a digit or
-that the personal-data masking would change are never shown.
+Cost: each call's phrase set is cut when it is scored (``phrases_of_call``, stored by ``inspector.store.phrases``
+from ``inspector.service.follow_up``), so a request reads sets instead of tokenizing transcripts; a call without
+a stored set of this ``PHRASES_VERSION`` (scored before sets were stored, or under older rules) is cut on read
+as before. Each period is capped at the ``emerging_max_calls`` most recent calls (the rates are per call read,
+so a cap changes the precision, not the scale). Phrases with a digit or that the personal-data masking would
+change are never shown.
 """
 
 from __future__ import annotations
@@ -29,10 +32,14 @@ from sqlalchemy.orm import Session
 from inspector.privacy.masking import mask_text
 from inspector.reports.hot_issues import spike_test
 from inspector.settings import InsightSettings
+from inspector.store.phrases import load_phrases
 from inspector.store.schema import Call, UtteranceRecord
 from inspector.vocab import SpeakerRole
 
 CHUNK = 900
+# The version of the phrase rules below (jieba words, pairs, stopwords): raise it whenever they change, and the
+# stored sets of older versions are cut again on read.
+PHRASES_VERSION = 1
 WORD_MIN, PAIR_MIN, PAIR_MAX = 2, 3, 8
 EXAMPLES = 3
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -102,18 +109,32 @@ def _calls(session: Session, start: date, end: date, scope: Sequence[ColumnEleme
     return list(session.scalars(query.order_by(Call.day.desc(), Call.id.desc()).limit(cap + 1)))
 
 
-def _phrases(session: Session, call_ids: Sequence[str]) -> dict[str, set[str]]:
+def _customer_texts(session: Session, call_ids: Sequence[str]) -> dict[str, list[str]]:
     texts: dict[str, list[str]] = {}
     for i in range(0, len(call_ids), CHUNK):
         rows = session.execute(
-            select(UtteranceRecord.call_id, UtteranceRecord.text).where(
-                UtteranceRecord.call_id.in_(call_ids[i : i + CHUNK]),
-                UtteranceRecord.role == SpeakerRole.CUSTOMER.value,
-            )
-        )
+            select(UtteranceRecord.call_id, UtteranceRecord.text)
+            .where(UtteranceRecord.call_id.in_(call_ids[i : i + CHUNK]),
+                   UtteranceRecord.role == SpeakerRole.CUSTOMER.value)
+            .order_by(UtteranceRecord.call_id, UtteranceRecord.idx)
+        )  # fmt: skip
         for call_id, text in rows:
             texts.setdefault(call_id, []).append(text)
-    return {call_id: call_phrases(t) for call_id, t in texts.items()}
+    return texts
+
+
+def phrases_of_call(session: Session, call_id: str) -> set[str]:
+    """The phrases of one call's stored customer turns (what is stored for it when it is scored)."""
+    return call_phrases(_customer_texts(session, [call_id]).get(call_id, []))
+
+
+def _phrases(session: Session, call_ids: Sequence[str]) -> dict[str, set[str]]:
+    """Each call's phrase set: stored, else cut from its customer turns now."""
+    found = load_phrases(session, call_ids, PHRASES_VERSION)
+    missing = [c for c in call_ids if c not in found]
+    for call_id, texts in _customer_texts(session, missing).items():
+        found[call_id] = call_phrases(texts)
+    return found
 
 
 def emerging_phrases(

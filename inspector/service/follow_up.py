@@ -1,8 +1,9 @@
 """What follows a call's new current analysis, for the call job and rescoring alike: in the transaction
 that stores the analysis, the call is sampled for review (复核), its alert (预警) raised, its topics stored
-(``inspector.store.topics``), its repeat contacts linked, a cluster of callers on its topic alerted
-(群体性投诉预警) and a complaint case (投诉工单) opened for a red alert (``inspector.people.cases``); once that
-transaction committed, the alerts' webhook deliveries are queued (``inspector.service.webhooks``)."""
+(``inspector.store.topics``) and its customer phrases (``inspector.reports.emerging``), its repeat contacts
+linked, a cluster of callers on its topic alerted (群体性投诉预警) and a complaint case (投诉工单) opened for
+a red alert (``inspector.people.cases``); once that transaction committed, the alerts' webhook deliveries are
+queued (``inspector.service.webhooks``)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from rq import get_current_job
 from sqlalchemy.orm import Session
 
 from inspector.people import alerts, cases, clusters, repeats, review_queue, satisfaction
+from inspector.reports import emerging
 from inspector.service import webhooks
 from inspector.service.context import WorkerContext
 from inspector.service.queue import connect_redis, make_queue
 from inspector.store.db import utcnow
+from inspector.store.phrases import save_phrases
 from inspector.store.schema import AlertEvent, Analysis, Call
 from inspector.store.topics import refresh_call_topics
 from inspector.vocab import DeliveryStatus
@@ -30,6 +33,7 @@ def after_analysis(session: Session, ctx: WorkerContext, call: Call, analysis: A
     review_queue.on_analysis(session, ctx.settings.review, call, analysis)
     raised: list[AlertEvent | None] = [alerts.raise_alert(session, ctx.settings.alerts, call, analysis)]
     refresh_call_topics(session, call, list(analysis.topics or ()))
+    save_phrases(session, call.id, emerging.phrases_of_call(session, call.id), emerging.PHRASES_VERSION)
     satisfaction.refresh_survey(session, call, analysis)
     raised.append(repeats.on_analysis(session, ctx.settings, call, analysis))
     raised.extend(clusters.on_analysis(session, ctx.settings, call, analysis))

@@ -445,6 +445,17 @@ class AlertCall(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class CallPhrases(Base):
+    """The phrases of a call's customer turns (``inspector.reports.emerging``), stored when the call is scored
+    so that emerging phrases never tokenize transcripts on request; deleted with the transcript by the
+    retention purge. ``version``: the phrase rules they were cut by (other versions are cut again on read)."""
+
+    __tablename__ = "call_phrases"
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    phrases: Mapped[str] = mapped_column(Text)  # space-separated (a phrase is Han characters only)
+
+
 class CallTopic(Base):
     """One topic (话题) of one call's current analysis, with where, when and who: what hot issues, cluster
     alerts and repeat contacts count (``inspector.store.topics`` keeps it equal to the current analyses).

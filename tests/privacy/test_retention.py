@@ -28,13 +28,23 @@ from inspector.privacy.retention import (
     retention_enabled,
 )
 from inspector.qa.analysis import Analyzer, CallAnalysis
+from inspector.reports.emerging import PHRASES_VERSION, phrases_of_call
 from inspector.reports.scorecards import scorecard
 from inspector.settings import QueueSettings, RetentionSettings, Settings
 from inspector.store import calls as store
 from inspector.store import rulesets
 from inspector.store.blobs import LocalAudioStore
 from inspector.store.db import Database
-from inspector.store.schema import AgentDay, Analysis, Call, MaskedAudio, TranscriptRecord, UtteranceRecord
+from inspector.store.phrases import save_phrases
+from inspector.store.schema import (
+    AgentDay,
+    Analysis,
+    Call,
+    CallPhrases,
+    MaskedAudio,
+    TranscriptRecord,
+    UtteranceRecord,
+)
 from inspector.vocab import CallStatus
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -102,6 +112,7 @@ class Seeded:
                 return digest
             store.save_transcript(s, call_id, TRANSCRIPTS[transcript])
             store.save_analysis(s, call, self.analyses[transcript], self.rule_set_id, True)
+            save_phrases(s, call_id, phrases_of_call(s, call_id), PHRASES_VERSION)  # as after_analysis does
             store.finish(s, call)
         for n in range(masked):
             self.mask(call_id, f"v{n}", masked_blob)
@@ -190,7 +201,9 @@ def test_each_kind_goes_at_its_own_period(seeded: Seeded) -> None:
     assert state["transcripts"] == ["a45", "a75", "fresh", "recent"]
     with seeded.db.session() as s:
         left = set(s.scalars(select(UtteranceRecord.call_id)))
+        phrases_left = set(s.scalars(select(CallPhrases.call_id)))
     assert left == {"a45", "a75", "fresh", "recent"}
+    assert phrases_left == left  # the phrases cut from a transcript go with it
     original, masked_size = format_bytes(sizes_original), format_bytes(sizes_masked)
     expected = f"已清除：原始录音 5 个（{original}），脱敏录音 3 个（{masked_size}），转写 3 份"
     assert report.summary() == expected

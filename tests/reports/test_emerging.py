@@ -8,8 +8,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from inspector.reports.emerging import call_phrases, emerging_phrases
+from inspector.reports.emerging import PHRASES_VERSION, call_phrases, emerging_phrases, phrases_of_call
 from inspector.settings import InsightSettings
+from inspector.store.phrases import save_phrases
 from inspector.store.schema import Agent, Call, UtteranceRecord
 
 START, END = date(2024, 3, 25), date(2024, 3, 31)  # the baseline: the 28 days before
@@ -80,3 +81,20 @@ def test_phrases_of_a_call() -> None:
     phrases = call_phrases(["厨房水管漏水了，墙都泡了", "你们物业怎么回事"])
     assert {"厨房", "水管", "漏水", "水管漏水"} <= phrases
     assert not {"你们", "物业", "了墙", "漏水了"} & phrases  # stop words and particles are no phrases
+
+
+def test_stored_phrase_sets_are_read_and_old_versions_cut_again(db) -> None:
+    """A call's stored set (cut when it was scored) is what counts; a set of another rules version, or none,
+    is cut from the transcript on read, with the same result as before sets were stored."""
+    with db.session() as session:
+        before = emerging_phrases(session, SETTINGS, START, END, "yangguang")
+        for i in range(5):  # the elevator calls' sets as stored when scored: the same phrases
+            save_phrases(session, f"e{i}", phrases_of_call(session, f"e{i}"), PHRASES_VERSION)
+        assert emerging_phrases(session, SETTINGS, START, END, "yangguang") == before
+        for i in range(5):  # stored sets win over the transcript: here they say something else
+            save_phrases(session, f"e{i}", {"水箱异味"}, PHRASES_VERSION)
+        stored = {e.phrase for e in emerging_phrases(session, SETTINGS, START, END, "yangguang").items}
+        assert "水箱异味" in stored and "电梯困人" not in stored
+        for i in range(5):  # older rules: cut again from the transcript
+            save_phrases(session, f"e{i}", {"水箱异味"}, PHRASES_VERSION - 1)
+        assert emerging_phrases(session, SETTINGS, START, END, "yangguang") == before

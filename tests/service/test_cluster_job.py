@@ -1,6 +1,7 @@
 """Cluster alerts (群体性投诉预警) raised by the real worker: the third distinct caller of one project reporting
 the same topic within the window raises one red alert listing the three calls, in the worker cycle that scores
-it; later calls join that alert; another project, or the same callers again, raise nothing new."""
+it; later calls join that alert; another project, or the same callers again, raise nothing new. Each scored call
+also has its customer phrases stored (emerging phrases)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from sqlalchemy import select
 
 from inspector.people import cases
 from inspector.people.alerts import alert_call_ids
+from inspector.reports import emerging
 from inspector.service import call_job
 from inspector.store import calls as store
-from inspector.store.schema import AlertEvent, CallTopic
+from inspector.store.schema import AlertEvent, CallPhrases, CallTopic
 
 T0 = datetime(2024, 3, 15, 1, 30)  # naive UTC (09:30 local)
 LEAK = "漏水/维修"
@@ -54,6 +56,9 @@ def test_the_third_caller_raises_one_cluster_alert_and_later_calls_join_it(
     _process(env, a, b, again, elsewhere)
     with env.db.session() as session:
         topics = set(session.scalars(select(CallTopic.topic).where(CallTopic.call_id == a)))
+        stored = session.get(CallPhrases, a)  # the customer's phrases, cut as the call was scored
+        assert stored is not None and stored.version == emerging.PHRASES_VERSION
+        assert set(stored.phrases.split()) == emerging.phrases_of_call(session, a) and stored.phrases
     assert LEAK in topics
     assert _clusters(env) == []  # two distinct callers in yangguang, one in lanting
 
