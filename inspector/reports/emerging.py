@@ -65,19 +65,24 @@ def _tokenizer() -> Any:
 
 
 def call_phrases(texts: Iterable[str]) -> set[str]:
-    """The phrases of one call's customer turns (each once)."""
+    """The phrases of one call's customer turns (each once). A pair is two words next to each other in the
+    text: punctuation, digits or anything else between them (a pause: 有异味，自来水) parts them."""
     found: set[str] = set()
     cut = _tokenizer().lcut
     for text in texts:
-        words = [w for w in cut(text) if _HAN.match(w)]
-        for i, word in enumerate(words):
+        previous: str | None = None
+        for word in cut(text):
+            if not _HAN.match(word):
+                previous = None
+                continue
             if len(word) >= WORD_MIN and word not in STOPWORDS:
                 found.add(word)
-            if i + 1 < len(words):
-                pair = word + words[i + 1]
-                parts = (word, words[i + 1])
+            if previous is not None:
+                pair = previous + word
+                parts = (previous, word)
                 if PAIR_MIN <= len(pair) <= PAIR_MAX and not any(w in STOPWORDS or w in FUNCTION_CHARS for w in parts):
                     found.add(pair)
+            previous = word
     return {p for p in found if mask_text(p) == p}
 
 

@@ -81,6 +81,9 @@ def test_phrases_of_a_call() -> None:
     phrases = call_phrases(["厨房水管漏水了，墙都泡了", "你们物业怎么回事"])
     assert {"厨房", "水管", "漏水", "水管漏水"} <= phrases
     assert not {"你们", "物业", "了墙", "漏水了"} & phrases  # stop words and particles are no phrases
+    paused = call_phrases(["楼顶水箱有异味，自来水很臭", "电梯 3 楼卡住"])
+    assert {"水箱", "异味", "自来水", "楼顶水箱"} <= paused
+    assert not {"异味自来水", "电梯楼"} & paused  # a pause, a digit or a space parts two words
 
 
 def test_stored_phrase_sets_are_read_and_old_versions_cut_again(db) -> None:
