@@ -48,15 +48,17 @@ def refresh_call_topics(session: Session, call: Call, topics: Sequence[str]) -> 
     at = call.started_at or call.created_at
     contact = contact_of(call)
     wanted = list(dict.fromkeys(t[:TOPIC_CHARS] for t in topics if t))
+    chains = {_key(project, topic, was) for project, topic, was in session.execute(
+        select(CallTopic.project, CallTopic.topic, CallTopic.contact).where(CallTopic.call_id == call.id)
+    )}  # fmt: skip
+    _lock(session, chains | {_key(call.project, t, contact) for t in wanted})
+    # Read under the locks: another worker may have just linked a call before one of these rows.
     old = {row.topic: row for row in session.scalars(
         select(CallTopic).where(CallTopic.call_id == call.id).execution_options(populate_existing=True)
     )}  # fmt: skip
     same = (call.project, call.day, at, contact)
     kept = {t for t, row in old.items() if t in wanted and (row.project, row.day, row.at, row.contact) == same}
     removed = [row for t, row in old.items() if t not in kept]
-    added = [t for t in wanted if t not in kept]
-    _lock(session, [_key(row.project, row.topic, row.contact) for row in removed]
-          + [_key(call.project, t, contact) for t in added])  # fmt: skip
     for row in removed:  # the row after it takes its place in the chain
         if row.day is not None:
             _link_next(session, row.project, row.topic, row.contact, (row.day, row.at, row.call_id), row.prev_day)
@@ -122,12 +124,12 @@ def _key(project: str | None, topic: str, contact: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _lock(session: Session, keys: list[int]) -> None:
+def _lock(session: Session, keys: set[int]) -> None:
     """PostgreSQL: hold the chains' advisory locks until the transaction ends, taken in one order (no deadlock
     between two calls touching the same chains). SQLite has one writer at a time and needs none."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for key in sorted(set(keys)):
+    for key in sorted(keys):
         session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
