@@ -37,6 +37,13 @@ keeps the building word as said (12栋3单元1502, B座1203). Decided: a room al
 without a room (三号楼的电梯, 3号楼1单元的门禁) are not addresses: they name no household, and rooms of offices
 and equipment (会议室301) would be masked; nor is a count of buildings (两栋楼, 这三栋).
 
+A mobile read out in pairs or single digits, each after a pause (电话是13，58，74，80，26，0), is read only right
+after a word that announces a phone number (电话, 手机, 号码, 联系方式, 打): without it such a run is a list of
+small numbers.
+
+Numbers split by pauses after 分别(是) / 各, or followed by 加起来 / 一共 / 合计, are a list of quantities
+(这三个月分别是130，1608，1968，加起来不对): each is read alone, never joined into one number.
+
 Plates: province + letter + 5 characters (粤B12345), or 6 for new energy (京A·D12345, 粤B12345F), with spaces,
 a middle dot or Chinese digits as ASR writes them.
 """
@@ -195,10 +202,27 @@ def is_digit_char(char: str) -> bool:
 def detect(text: str) -> list[Detection]:
     """Personal data in ``text``, sorted by start, non-overlapping (see the module docstring)."""
     text = normalize_width(text)  # full-width letters and digits (raw ASR text): same length, same offsets
-    found = _plates(text) + _addresses(text)
+    found = _plates(text) + _addresses(text) + _paired_mobiles(text)
     found = _without_overlaps(found)
     found += _numbers(text, [(d.start, d.end) for d in found])
     return sorted(found, key=lambda d: d.start)
+
+
+# A mobile read out in pairs (电话是13，58，74，80，26，0): groups of one or two digits, each after a pause, right
+# after a word that announces a phone number. Without the cue such a run is a list of small numbers.
+_PHONE_CUE = re.compile(r"(?:电话|手机|手机号|号码|联系方式|打)(?:号码|号)?(?:是|为|[:：])?\s?$")
+_PAIR_DIGIT = f"[0-9{_CN_DIGITS}]"
+_PAIRED = re.compile(rf"{_PAIR_DIGIT}{{1,2}}(?:[，,、\s]{{1,2}}{_PAIR_DIGIT}{{1,2}}){{5,10}}(?!{_PAIR_DIGIT})")
+PAIRED_CONFIDENCE = 0.8
+
+
+def _paired_mobiles(text: str) -> list[Detection]:
+    out = []
+    for m in _PAIRED.finditer(text):
+        digits = digits_of(m.group())
+        if _is_mobile(digits) and _PHONE_CUE.search(text, max(0, m.start() - 8), m.start()):
+            out.append(Detection(PiiKind.MOBILE, m.start(), m.end(), digits, PAIRED_CONFIDENCE))
+    return out
 
 
 def _without_overlaps(found: list[Detection]) -> list[Detection]:
@@ -220,11 +244,25 @@ def _numbers(text: str, taken: list[tuple[int, int]]) -> list[Detection]:
     for chain in _chains(text, groups):
         if sum(len(g.digits) for b in chain for g in b.groups) < 7:
             continue  # the shortest thing reported is a 7-digit fallback
-        out += _read_chain(text, chain)
+        if len(chain) > 1 and _is_list(text, chain):
+            for block in chain:  # 分别是130，1608，1968: several quantities, each read alone
+                out += _read_chain(text, [block])
+        else:
+            out += _read_chain(text, chain)
         claimed = any(g.claimed for b in chain for g in b.groups)
         for block in chain:
             out += _fallback(text, block, standalone=len(chain) == 1, chain_claimed=claimed)
     return out
+
+
+# Words that make a run of numbers split by pauses a list of quantities, not one number read in pieces.
+_LIST_BEFORE = re.compile(r"(?:分别|各)(?:是|为|有)?[:：]?\s?$")
+_LIST_AFTER = re.compile(r"\s?[，,、。]?\s?(?:加起来|加在一起|一共|总共|合计|总计)")
+
+
+def _is_list(text: str, chain: list[_Block]) -> bool:
+    start, end = chain[0].groups[0].start, chain[-1].groups[-1].end
+    return bool(_LIST_BEFORE.search(text, max(0, start - 6), start) or _LIST_AFTER.match(text, end))
 
 
 def _clusters(text: str) -> list[list[re.Match[str]]]:

@@ -1,6 +1,7 @@
 """Personal data found in text as ASR writes it, and the property-domain numbers that are not."""
 
 import itertools
+import re
 
 import pytest
 from stdnum import luhn
@@ -274,3 +275,32 @@ def test_every_kind_has_a_chinese_label() -> None:
 def test_digits_of_converts_every_script() -> None:
     assert digits_of("幺三九-１２３4 五六七八叉") == "13912345678X"
     assert digits_of("两〇零") == "200"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("我的手机号是15，93，62，08，47，1，您记一下", "15936208471"),
+        ("联系方式：幺八，六六，零二，四七，九三，五", "18660247935"),
+        ("打 17 70 35 26 88 4 就行", "17703526884"),
+    ],
+)
+def test_a_mobile_read_in_pairs_after_a_phone_word_is_found_and_masked(text: str, value: str) -> None:
+    [found] = detect(text)
+    assert (found.kind, found.value) == (PiiKind.MOBILE, value)
+    masked = mask_text(text)
+    assert masked.count("****") == 1 and re.search(r"[0-9]{5}", masked) is None, masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这几天的温度是15，18，20，21，23，19，17",  # no phone word: a list of small numbers
+        "电话是15，93，62",  # too few digits for a mobile
+        "三栋楼的电费分别是135，2650，1980，您核对一下",  # quantities, not one number in pieces
+        "前三次读数139，2284，6017，加起来不对",
+        "四个月各是158，3391，2047，是这样吗",
+    ],
+)
+def test_lists_of_numbers_are_not_a_mobile(text: str) -> None:
+    assert [d for d in detect(text) if d.kind is PiiKind.MOBILE] == []
