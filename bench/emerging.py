@@ -23,11 +23,9 @@ import random
 import sys
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-from scorecard import Timed
+from scorecard import Timed, fresh_sqlite
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.engine import make_url
 
 from inspector.reports import emerging
 from inspector.settings import Settings
@@ -120,11 +118,8 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="skip generation when the database is populated")
     args = parser.parse_args()
     settings = Settings().insights
-    url = make_url(args.db)
-    if url.get_backend_name() == "sqlite" and not args.reuse and url.database:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.database + suffix).unlink(missing_ok=True)
+    if not args.reuse:
+        fresh_sqlite(args.db)
     db = Database(args.db)
     try:
         db.upgrade()

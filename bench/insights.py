@@ -29,10 +29,18 @@ import random
 import sys
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from scorecard import DEFAULT_DB, LAST_DAY, Timed, _create_database, _drop_database, _empty, generate
+from scorecard import (
+    DEFAULT_DB,
+    LAST_DAY,
+    Timed,
+    _create_database,
+    _drop_database,
+    _empty,
+    fresh_sqlite,
+    generate,
+)
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import make_url
 
@@ -228,10 +236,8 @@ def main() -> int:
     backend = url.get_backend_name()
     if backend == "postgresql" and args.create:
         _create_database(args.db)
-    if backend == "sqlite" and not args.reuse and url.database:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.database + suffix).unlink(missing_ok=True)
+    if not args.reuse:
+        fresh_sqlite(args.db)
     db = Database(args.db)
     try:
         db.upgrade()

@@ -25,9 +25,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from scorecard import _empty, generate
+from scorecard import _empty, fresh_sqlite, generate
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import make_url
 
 from inspector.intake.survey import read_surveys
 from inspector.people.satisfaction import import_surveys, rule_effects
@@ -71,11 +70,8 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     nrng = np.random.default_rng(args.seed)
-    url = make_url(args.db)
-    if url.get_backend_name() == "sqlite" and not args.reuse and url.database:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.database + suffix).unlink(missing_ok=True)
+    if not args.reuse:
+        fresh_sqlite(args.db)
     db = Database(args.db)
     settings = Settings()
     try:

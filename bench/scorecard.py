@@ -550,6 +550,15 @@ def explain(db: Database, rng: random.Random) -> None:
 # --- main ----------------------------------------------------------------------------------------
 
 
+def fresh_sqlite(db_url: str) -> None:
+    """A SQLite database starts as a new file (no free pages left by a DELETE); other backends are left alone."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
+
+
 def _create_database(url: str) -> None:
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -600,9 +609,8 @@ def main() -> int:
     backend = url.get_backend_name()
     if backend == "postgresql" and args.create:
         _create_database(args.db)
-    if backend == "sqlite" and not args.reuse and url.database:  # a fresh file: no free pages left by a DELETE
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.database + suffix).unlink(missing_ok=True)
+    if not args.reuse:
+        fresh_sqlite(args.db)
     db = Database(args.db)
     try:
         db.upgrade()

@@ -23,8 +23,11 @@ first and then its building (and unit), when the room is introduced as one's own
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
+
+from inspector.text.normalize import numeral
 
 _CN = "零〇一幺二两三四五六七八九"
 _D = f"0-9{_CN}"  # a digit character, inside []
@@ -81,9 +84,7 @@ _PAUSED_GROUP = re.compile(rf"[\s，,、。．.…；;]{{1,3}}([{_D}]+)")
 _COUNT_BEFORE = frozenset("这那哪每各有共")
 # After N栋楼 a place of that building, not a count: 七栋楼下, 三栋楼道, 五栋楼前.
 _BUILDING_PLACES = frozenset("上下道顶门前后")
-_DIGIT_TABLE = str.maketrans(
-    {**{c: str(i) for i, c in enumerate("零一二三四五六七八九")}, "〇": "0", "幺": "1", "两": "2"}
-)
+_ROOM_UNITS = {"千": 1000, "百": 100, "十": 10}
 
 _COMMUNITY_SUFFIXES = (
     "小区", "花园", "家园", "公寓", "大厦", "广场", "社区", "新村", "公馆", "华庭", "山庄",
@@ -274,7 +275,8 @@ def _compact(said: str) -> str:
 
 
 def _digits(said: str) -> str:
-    return _compact(said).translate(_DIGIT_TABLE)
+    """Digits said one by one (幺零幺 → 101)."""
+    return numeral(_compact(said)) or ""
 
 
 def _begins_a_phone(text: str, end: int, digits: str) -> bool:
@@ -292,33 +294,22 @@ def _begins_a_phone(text: str, end: int, digits: str) -> bool:
 def number(token: str) -> str:
     """A building, unit or floor number in Arabic digits (十二 → 12, 五 → 5, 03 → 03); a letter as it is."""
     token = _compact(token)
-    if "十" not in token:
-        return _digits(token)
-    tens, _, ones = token.partition("十")
-    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
-        return token
-    return str(int(_digits(tens) or "1") * 10 + int(_digits(ones) or "0"))
+    tens, ten, ones = token.partition("十")
+    if ten and (len(tens) > 1 or len(ones) > 1 or "十" in ones):
+        return token  # not one number of 1-99 (十二十)
+    return numeral(token) or token
 
 
 def _spoken_room(said: str) -> str | None:
     """A room said as a number (两千零三 → 2003, 三百零二 → 302, 一千一百零二 → 1102), or None when it is not
-    one: malformed, or no door number 01-40 on its floor (一千五, 三百五十 are amounts)."""
-    units = {"千": 1000, "百": 100, "十": 10}
-    total, digit, last, zero = 0, None, 10_000, False
-    for char in _compact(said):
-        if char in units:
-            unit = units[char]
-            if unit >= last or (digit is None and char != "十"):
-                return None
-            total += (1 if digit is None else digit) * unit
-            digit, last, zero = None, unit, False
-        elif digit is not None:
-            return None  # 两三百: two digits in a row
-        else:
-            digit = int(char.translate(_DIGIT_TABLE))
-            if digit == 0:
-                digit, zero = None, True
-    if digit is not None:
-        total += digit * (last // 10 if last >= 100 and not zero else 1)  # 一千五 = 1500
-    door = total % 100
-    return str(total) if 100 < total < 10_000 and 1 <= door <= 40 else None
+    one: malformed (units out of order, 两三百), or no door number 01-40 on its floor (一千五, 三百五十 are
+    amounts)."""
+    said = _compact(said)
+    units = [_ROOM_UNITS[c] for c in said if c in _ROOM_UNITS]
+    if not units or any(high <= low for high, low in itertools.pairwise(units)):
+        return None  # digits said one by one are a room of another kind; 三百二百
+    value = numeral(said)
+    if value is None:
+        return None
+    total = int(value)
+    return value if 100 < total < 10_000 and 1 <= total % 100 <= 40 else None

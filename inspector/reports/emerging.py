@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session
 from inspector.privacy.masking import mask_text
 from inspector.reports.hot_issues import spike_test
 from inspector.settings import InsightSettings
+from inspector.store.db import chunks
 from inspector.store.phrases import load_phrases
 from inspector.store.schema import Call, UtteranceRecord
 from inspector.vocab import SpeakerRole
 
-CHUNK = 900
 # The version of the phrase rules below (jieba words, pairs, stopwords): raise it whenever they change, and the
 # stored sets of older versions are cut again on read.
 PHRASES_VERSION = 1
@@ -116,10 +116,10 @@ def _calls(session: Session, start: date, end: date, scope: Sequence[ColumnEleme
 
 def _customer_texts(session: Session, call_ids: Sequence[str]) -> dict[str, list[str]]:
     texts: dict[str, list[str]] = {}
-    for i in range(0, len(call_ids), CHUNK):
+    for chunk in chunks(call_ids):
         rows = session.execute(
             select(UtteranceRecord.call_id, UtteranceRecord.text)
-            .where(UtteranceRecord.call_id.in_(call_ids[i : i + CHUNK]),
+            .where(UtteranceRecord.call_id.in_(chunk),
                    UtteranceRecord.role == SpeakerRole.CUSTOMER.value)
             .order_by(UtteranceRecord.call_id, UtteranceRecord.idx)
         )  # fmt: skip

@@ -9,9 +9,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from inspector.store.db import chunks
 from inspector.store.schema import CallPhrases
-
-CHUNK = 900  # ids per IN (...): under SQLite's bound-parameter limit
 
 
 def save_phrases(session: Session, call_id: str, phrases: Iterable[str], version: int) -> None:
@@ -24,10 +23,10 @@ def save_phrases(session: Session, call_id: str, phrases: Iterable[str], version
 def load_phrases(session: Session, call_ids: Sequence[str], version: int) -> dict[str, set[str]]:
     """The stored phrase sets of those calls that have one cut by ``version``."""
     out: dict[str, set[str]] = {}
-    for i in range(0, len(call_ids), CHUNK):
+    for chunk in chunks(call_ids):
         rows = session.execute(
             select(CallPhrases.call_id, CallPhrases.phrases).where(
-                CallPhrases.call_id.in_(call_ids[i : i + CHUNK]), CallPhrases.version == version
+                CallPhrases.call_id.in_(chunk), CallPhrases.version == version
             )
         )
         out.update((call_id, set(phrases.split())) for call_id, phrases in rows)
@@ -36,5 +35,5 @@ def load_phrases(session: Session, call_ids: Sequence[str], version: int) -> dic
 
 def delete_phrases(session: Session, call_ids: Sequence[str]) -> None:
     """Forget the phrases of these calls (their transcripts were purged)."""
-    for i in range(0, len(call_ids), CHUNK):
-        session.execute(delete(CallPhrases).where(CallPhrases.call_id.in_(call_ids[i : i + CHUNK])))
+    for chunk in chunks(call_ids):
+        session.execute(delete(CallPhrases).where(CallPhrases.call_id.in_(chunk)))

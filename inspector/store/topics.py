@@ -48,10 +48,7 @@ def refresh_call_topics(session: Session, call: Call, topics: Sequence[str]) -> 
     at = call.started_at or call.created_at
     contact = contact_of(call)
     wanted = list(dict.fromkeys(t[:TOPIC_CHARS] for t in topics if t))
-    chains = {_key(project, topic, was) for project, topic, was in session.execute(
-        select(CallTopic.project, CallTopic.topic, CallTopic.contact).where(CallTopic.call_id == call.id)
-    )}  # fmt: skip
-    _lock(session, chains | {_key(call.project, t, contact) for t in wanted})
+    _lock(session, call, {(call.project, t, contact) for t in wanted})
     # Read under the locks: another worker may have just linked a call before one of these rows.
     old = {row.topic: row for row in session.scalars(
         select(CallTopic).where(CallTopic.call_id == call.id).execution_options(populate_existing=True)
@@ -124,12 +121,16 @@ def _key(project: str | None, topic: str, contact: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _lock(session: Session, keys: set[int]) -> None:
-    """PostgreSQL: hold the chains' advisory locks until the transaction ends, taken in one order (no deadlock
-    between two calls touching the same chains). SQLite has one writer at a time and needs none."""
+def _lock(session: Session, call: Call, new: set[tuple[str | None, str, str]]) -> None:
+    """PostgreSQL: hold the advisory locks of the chains the call's rows are in and of those it joins
+    (``new``: project, topic, contact) until the transaction ends, taken in one order (no deadlock between two
+    calls touching the same chains). SQLite has one writer at a time and needs none."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for key in sorted(keys):
+    chains = new | {(project, topic, contact) for project, topic, contact in session.execute(
+        select(CallTopic.project, CallTopic.topic, CallTopic.contact).where(CallTopic.call_id == call.id)
+    )}  # fmt: skip
+    for key in sorted(_key(*chain) for chain in chains):
         session.execute(select(func.pg_advisory_xact_lock(key)))
 
 

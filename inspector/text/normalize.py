@@ -67,10 +67,10 @@ def _positional(run: str) -> int | None:
     last_unit = 0  # the unit just before ``number`` (0 when a 零 or nothing intervened)
     for tok in _TOKEN.findall(run):
         if tok in _SMALL_UNITS:
-            if number is None:
+            if not number:  # no digit since the last unit, or only 零
                 if tok != "十":
-                    return None  # 百姓, 千万 (by all means)
-                number = 1  # 十二 = 12, 一百十 = 110
+                    return None  # 百姓, 千万 (by all means), 一千零百
+                number = 1  # 十二 = 12, 一百十 = 110, 一千零十 = 1010
             unit = _SMALL_UNITS[tok]
             section += (number or 0) * unit
             number, last_unit = None, unit
@@ -92,12 +92,20 @@ def _positional(run: str) -> int | None:
     return total + section + (number or 0)
 
 
-def _convert_run(match: re.Match[str]) -> str:
-    run = match.group()
+def numeral(run: str) -> str | None:
+    """One run of digits and Chinese numerals in Arabic digits, by ``normalize_for_cer``'s rule: digit by digit
+    without a unit (幺三九 → 139, 03 → 03), by value with one (十二 → 12, 两千零三 → 2003, 一千五 → 1500); None
+    when a run with a unit is malformed (两三百, 万一)."""
     if _UNIT_CHARS.isdisjoint(run):
         return run.translate(_DIGIT_TABLE)
     value = _positional(run)
-    return str(value) if value is not None else run.translate(_DIGIT_TABLE)
+    return None if value is None else str(value)
+
+
+def _convert_run(match: re.Match[str]) -> str:
+    run = match.group()
+    converted = numeral(run)
+    return converted if converted is not None else run.translate(_DIGIT_TABLE)
 
 
 def normalize_for_cer(text: str) -> str:

@@ -1,6 +1,6 @@
 import pytest
 
-from inspector.text.normalize import clean_text, normalize_for_cer, normalize_width, to_simplified
+from inspector.text.normalize import clean_text, normalize_for_cer, normalize_width, numeral, to_simplified
 
 
 def test_traditional_to_simplified() -> None:
@@ -52,6 +52,8 @@ def test_both_forms_normalize_alike(reference: str, hypothesis: str) -> None:
         ("两万", "20000"),
         ("一万五", "15000"),
         ("两千零二十", "2020"),
+        ("一千零十", "1010"),  # 零十: ten
+        ("一千零百", "1千0百"),  # malformed: digit by digit
         ("幺零〇", "100"),
         ("一下", "1下"),
         ("统一", "统1"),
@@ -63,3 +65,11 @@ def test_both_forms_normalize_alike(reference: str, hypothesis: str) -> None:
 )
 def test_normalize_for_cer(text: str, expected: str) -> None:
     assert normalize_for_cer(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [("幺三九", "139"), ("03", "03"), ("十二", "12"), ("两千零三", "2003"), ("一千五", "1500"), ("两三百", None)],
+)
+def test_numeral(run: str, expected: str | None) -> None:
+    assert numeral(run) == expected
